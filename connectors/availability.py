@@ -1,0 +1,282 @@
+"""Availability of youth-care providers: the published waiting-time snapshot → `availability.v1` events.
+
+The snapshot format is the one the public Twente waiting-time overview publishes (`schemaVersion`,
+`generatedAt`, `rows[]` with short keys). Each row becomes one event per target group, with the wording
+read into weeks (`connectors.wait_wording`), the location mapped to a CBS municipality code where it
+names exactly one municipality, and a deterministic `event_id` so that pulling the same snapshot twice
+yields the same events (the ingester then recognises them as duplicates).
+
+The connector never rejects a row itself: it passes odd values through as they are so that the quality
+gate, not this parser, decides and records why a row is quarantined.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyarrow as pa
+
+from connectors.wait_wording import WaitKind, read_wait_wording
+from monitorlink.config import PROJECT_ROOT
+
+SOURCE_NAME = "availability"
+SCHEMA_VERSION = 1
+_EVENT_NAMESPACE = uuid.UUID("5d0f6c1e-7a55-4f38-9a51-6a3e0b6e2a10")
+
+#: Arrow schema of one `availability.v1` event as it lands in the validated zone.
+EVENT_SCHEMA = pa.schema(
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int32()),
+        pa.field("offer_key", pa.string()),
+        pa.field("provider_agb", pa.string()),
+        pa.field("provider_name", pa.string()),
+        pa.field("offer", pa.string()),
+        pa.field("product_category", pa.string()),
+        pa.field("care_types", pa.list_(pa.string())),
+        pa.field("is_crisis", pa.bool_()),
+        pa.field("location", pa.string()),
+        pa.field("gemeente_code", pa.string()),
+        pa.field("location_gemeente_codes", pa.list_(pa.string())),
+        pa.field("location_is_regional", pa.bool_()),
+        pa.field("target_group", pa.string()),
+        pa.field("contract", pa.string()),
+        pa.field("free_places", pa.int64()),
+        pa.field("waitlist_size", pa.int64()),
+        pa.field("wait_weeks_intake", pa.float64()),
+        pa.field("wait_weeks_treatment", pa.float64()),
+        pa.field("wait_text_intake", pa.string()),
+        pa.field("wait_text_treatment", pa.string()),
+        pa.field("wait_kind_intake", pa.string()),
+        pa.field("wait_kind_treatment", pa.string()),
+        pa.field("quality", pa.string()),
+        pa.field("note", pa.string()),
+        pa.field("measured_at", pa.timestamp("us", tz="UTC")),
+        pa.field("measured_at_precision", pa.string()),
+        pa.field("published_at", pa.timestamp("us", tz="UTC")),
+        pa.field("source_url", pa.string()),
+        pa.field("source_name", pa.string()),
+        pa.field("source_row", pa.int64()),
+    ]
+)
+
+_TARGET_GROUPS = {"jeugd": "jeugd", "volwassenen": "volwassenen", "wmo": "volwassenen"}
+_REGION_WORDS = re.compile(r"twente|regio|alle 14|heel ")
+
+
+class SnapshotFormatError(ValueError):
+    """The input is not a waiting-time snapshot at all; names the source and what is missing."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One snapshot as received: the exact bytes (for the raw zone) and the parsed document."""
+
+    source: str
+    content: bytes
+    generated_at: datetime
+    rows: list[Any]
+
+    @property
+    def name(self) -> str:
+        """The file name the raw zone stores the snapshot under."""
+        return self.source.rstrip("/").rsplit("/", 1)[-1] or "snapshot.json"
+
+
+def fetch_snapshot(source: str, timeout_s: float = 30.0) -> Snapshot:
+    """Read a snapshot from a local path or an http(s) URL; the bytes are kept exactly as received."""
+    if re.match(r"^https?://", source):
+        response = httpx.get(source, timeout=timeout_s, follow_redirects=True)
+        response.raise_for_status()
+        content = response.content
+    else:
+        content = Path(source).read_bytes()
+    return parse_snapshot(source, content)
+
+
+def parse_snapshot(source: str, content: bytes) -> Snapshot:
+    """Check the envelope (not the rows: those go to the quality gate) and parse it."""
+    try:
+        document = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SnapshotFormatError(f"{source}: not a JSON document ({error})") from error
+    if not isinstance(document, dict):
+        raise SnapshotFormatError(f"{source}: expected a JSON object with 'rows', got {type(document).__name__}")
+    if document.get("schemaVersion") != 1:
+        raise SnapshotFormatError(f"{source}: unsupported schemaVersion {document.get('schemaVersion')!r}")
+    rows = document.get("rows")
+    if not isinstance(rows, list):
+        raise SnapshotFormatError(f"{source}: 'rows' is missing or not a list")
+    generated_at = _parse_timestamp(document.get("generatedAt"))
+    if generated_at is None:
+        raise SnapshotFormatError(f"{source}: 'generatedAt' is missing or not an ISO timestamp")
+    return Snapshot(source=source, content=content, generated_at=generated_at, rows=rows)
+
+
+def snapshot_events(snapshot: Snapshot) -> Iterator[dict[str, Any]]:
+    """All events of a snapshot, in row order; one per row and target group."""
+    for index, row in enumerate(snapshot.rows):
+        yield from row_events(row if isinstance(row, Mapping) else {}, snapshot, index)
+
+
+def row_events(row: Mapping[str, Any], snapshot: Snapshot, index: int) -> Iterator[dict[str, Any]]:
+    """One event per target group the row is published for (a row "Jeugd + Volwassenen" serves both)."""
+    provider = _text(row.get("p"))
+    offer = _offer_label(row)
+    location = _text(row.get("l"))
+    codes, regional = map_location(location)
+    measured_at, precision = _parse_measured_at(row.get("date"))
+    intake_weeks, intake_kind = _wait(row.get("iText"), row.get("i"))
+    treatment_weeks, treatment_kind = _wait(row.get("bText"), row.get("b"))
+    care_types = [str(a).lower() for a in row.get("a") or []]
+    for target_group in _target_groups(row.get("d")):
+        offer_key = "/".join(_slug(part) for part in (provider, offer, location, target_group))
+        yield {
+            "event_id": str(uuid.uuid5(_EVENT_NAMESPACE, f"{offer_key}|{snapshot.generated_at.isoformat()}")),
+            "schema_version": SCHEMA_VERSION,
+            "offer_key": offer_key,
+            "provider_agb": _text(row.get("agb")),
+            "provider_name": provider,
+            "offer": offer,
+            "product_category": _text(row.get("productCategory")),
+            "care_types": care_types,
+            "is_crisis": bool(row.get("cr")) or "crisis" in care_types,
+            "location": location,
+            "gemeente_code": codes[0] if len(codes) == 1 else None,
+            "location_gemeente_codes": codes,
+            "location_is_regional": regional,
+            "target_group": target_group,
+            "contract": _text(row.get("c")),
+            "free_places": row.get("free"),
+            "waitlist_size": row.get("waitlist"),
+            "wait_weeks_intake": intake_weeks,
+            "wait_weeks_treatment": treatment_weeks,
+            "wait_text_intake": _text(row.get("iText")),
+            "wait_text_treatment": _text(row.get("bText")),
+            "wait_kind_intake": intake_kind,
+            "wait_kind_treatment": treatment_kind,
+            "quality": _text(row.get("k")) or "unknown",
+            "note": _text(row.get("s")),
+            "measured_at": measured_at,
+            "measured_at_precision": precision,
+            "published_at": snapshot.generated_at.isoformat(),
+            "source_url": _text(row.get("u")),
+            "source_name": snapshot.name,
+            "source_row": index,
+        }
+
+
+def map_location(location: str | None) -> tuple[list[str], bool]:
+    """Municipality codes named in a location text, and whether it (also) names the region as a whole.
+
+    "Hengelo / Hof van Twente" names two municipalities; "Enschede / Twente" one plus the region;
+    "Vriezenveen" is a place in Twenterand. Words that are neither ("ambulant thuis") are ignored.
+    """
+    if not location:
+        return [], False
+    places = _place_codes()
+    codes: set[str] = set()
+    regional = False
+    for token in re.split(r"[/,;]| en ", location.lower()):
+        name = re.sub(r"\(.*?\)|\b(regio|heel|gemeente)\b", "", token).strip()
+        if name in places:
+            codes.add(places[name])
+        elif _REGION_WORDS.search(token):
+            regional = True
+    return sorted(codes), regional
+
+
+@cache
+def _place_codes() -> dict[str, str]:
+    """Municipality and place names (lower case) → CBS code, from the dbt seeds (one source of truth)."""
+    seeds = PROJECT_ROOT / "dbt" / "seeds"
+    with (seeds / "twente_gemeenten.csv").open(encoding="utf-8") as handle:
+        codes = {row["naam"].lower(): row["gm_code"] for row in csv.DictReader(handle)}
+    with (seeds / "twente_woonplaatsen.csv").open(encoding="utf-8") as handle:
+        codes.update({row["woonplaats"].lower(): row["gm_code"] for row in csv.DictReader(handle)})
+    return codes
+
+
+def _target_groups(value: Any) -> list[str | None]:
+    """Jeugd/Volwassenen/Wmo → jeugd/volwassenen; an unknown value passes through for the gate to catch."""
+    values = value if isinstance(value, list) else [value]
+    groups: list[str | None] = []
+    for raw in values:
+        text = _text(raw)
+        group = _TARGET_GROUPS.get(text.lower(), text.lower()) if text else None
+        if group not in groups:
+            groups.append(group)
+    return groups or [None]
+
+
+def _wait(text: Any, number: Any) -> tuple[Any, str | None]:
+    """Weeks and kind: the wording wins where there is one, else the published number is taken as is."""
+    reading = read_wait_wording(text if isinstance(text, str) else None)
+    if reading is not None:
+        return reading.weeks, reading.kind.value
+    if number is None:
+        return None, None
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        return number, WaitKind.UNPARSEABLE.value
+    return float(number), WaitKind.EXACT.value
+
+
+def _offer_label(row: Mapping[str, Any]) -> str | None:
+    """The offer's name; rows without one are told apart by the first clause of their note."""
+    name = _text(row.get("w"))
+    if name:
+        return name
+    note = _text(row.get("s"))
+    if note:
+        return re.split(r"[.;:]\s", note + " ", maxsplit=1)[0].strip()[:120]
+    care = row.get("a") or []
+    return " + ".join(str(a) for a in care) or None
+
+
+def _parse_measured_at(value: Any) -> tuple[str | None, str | None]:
+    text = _text(value)
+    if text is None:
+        return None, None
+    for fmt, precision in (("%Y-%m-%d", "day"), ("%Y-%m", "month")):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC).isoformat(), precision
+        except ValueError:
+            continue
+    parsed = _parse_timestamp(text)
+    return (parsed.isoformat(), "time") if parsed else (text, "unreadable")
+
+
+def _parse_timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _slug(value: str | None) -> str:
+    if not value:
+        return "-"
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "-"
+

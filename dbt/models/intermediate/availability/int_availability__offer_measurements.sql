@@ -1,0 +1,34 @@
+-- Every measurement of every offer, ranked so the current state is "newest measured_at wins".
+-- Late events (measured before the offer's newest figure but arriving after it) never overwrite it;
+-- a figure re-published unchanged (same measured_at) is decided by the later publication.
+with events as (
+
+    select * from {{ ref('stg_availability__events') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        -- The KPI figure: the longest of the two published waits. Both are waits counted from
+        -- registration, so the longer one is the wait a family experiences at least.
+        greatest(wait_weeks_intake, wait_weeks_treatment) as wait_weeks,
+        row_number() over (
+            partition by offer_key
+            order by measured_at desc, published_at desc, event_id desc
+        ) as recency_rank,
+        coalesce(
+            measured_at < max(measured_at) over (
+                partition by offer_key
+                order by ingested_at, kafka_partition, kafka_offset
+                rows between unbounded preceding and 1 preceding
+            ),
+            false
+        ) as is_late_arrival
+
+    from events
+
+)
+
+select * from ranked

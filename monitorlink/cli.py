@@ -1,0 +1,134 @@
+"""`monitorlink` command line: run the pipelines once, manage the embedded services, run single steps."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from monitorlink import broker, services
+from monitorlink.config import Settings, load_settings
+from monitorlink.pipelines import availability
+from monitorlink.summary import print_run_summary
+from monitorlink.warehouse import BuildError, build
+
+# Tables stay readable in logs and CI, where there is no terminal to measure.
+console = Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    """Everything once: broker, availability pipeline through Kafka, warehouse build, summary."""
+    state = broker.start(settings)
+    console.print(f"broker: {state.bootstrap} ({'embedded tansu' if state.embedded else 'external cluster'})")
+    pulled = availability.pull(settings)
+    published = availability.publish(settings, pulled, force=args.force)
+    expected = {event_id for item in published for event_id in item.event_ids}
+    stats = availability.land(settings, expected)
+    result = build(settings)
+    print_run_summary(
+        settings, pulled, {item.raw_path: len(item.event_ids) for item in published}, stats, result, console
+    )
+    return 0
+
+
+def _broker(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "start":
+        state = broker.start(settings)
+    elif args.action == "stop":
+        console.print("broker stopped" if broker.stop(settings) else "broker was not running")
+        return 0
+    else:
+        state = broker.state(settings)
+    kind = "embedded tansu" if state.embedded else "external cluster (MONITORLINK_KAFKA_BOOTSTRAP)"
+    console.print(
+        f"broker {state.bootstrap}: {kind}, running={state.running}, healthy={state.healthy}, pid={state.pid}"
+        + (f", log {state.log_file}" if state.log_file else "")
+    )
+    return 0 if state.healthy or args.action == "status" else 1
+
+
+def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    broker.start(settings)
+    stats = availability.ingest(settings, follow=args.follow)
+    console.print(
+        f"consumed {stats.consumed}, validated {stats.validated}, quarantined {stats.quarantined}, "
+        f"re-deliveries skipped {stats.redelivered_skipped}"
+    )
+    return 0
+
+
+def _pull(settings: Settings, args: argparse.Namespace) -> int:
+    broker.start(settings)
+    pulled = availability.pull(settings, tuple(args.source) or None)
+    published = availability.publish(settings, pulled, force=args.force)
+    for item in pulled:
+        console.print(f"{item.origin}: {item.rows} rows, {'new' if item.is_new else 'already in the lake'}")
+    console.print(f"published {sum(len(p.event_ids) for p in published)} events to {settings.availability_topic}")
+    return 0
+
+
+def _build(settings: Settings, args: argparse.Namespace) -> int:
+    result = build(settings, select=args.select)
+    console.print(f"published {result.published_path} ({result.nodes_passed} nodes passed, {result.seconds:.1f} s)")
+    return 0
+
+
+def _service_status(settings: Settings, args: argparse.Namespace) -> int:
+    for name in args.names:
+        current = services.status(settings.run_dir, name)
+        console.print(f"{name}: running={current.running} pid={current.pid} log={current.log_file}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs test that checks the README's commands exist)."""
+    root = argparse.ArgumentParser(prog="monitorlink", description=__doc__)
+    root.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run every pipeline once and print a summary")
+    run.add_argument("--force", action="store_true", help="re-publish snapshots already in the lake")
+    run.set_defaults(handler=_run)
+
+    broker_cmd = commands.add_parser("broker", help="manage the embedded Kafka-protocol broker")
+    broker_cmd.add_argument("action", choices=["start", "stop", "status"])
+    broker_cmd.set_defaults(handler=_broker)
+
+    pull = commands.add_parser("pull-availability", help="pull waiting-time snapshots and publish their events")
+    pull.add_argument("--source", action="append", default=[], help="path or URL (repeatable)")
+    pull.add_argument("--force", action="store_true", help="publish even if the same bytes were pulled before")
+    pull.set_defaults(handler=_pull)
+
+    ingest = commands.add_parser("ingest", help="land availability events from Kafka in the lake")
+    ingest.add_argument("--follow", action="store_true", help="keep running until SIGTERM (the service)")
+    ingest.set_defaults(handler=_ingest)
+
+    build_cmd = commands.add_parser("build", help="build the warehouse with dbt and publish it atomically")
+    build_cmd.add_argument("--select", help="dbt node selection, e.g. 'source:lake.availability+'")
+    build_cmd.set_defaults(handler=_build)
+
+    status = commands.add_parser("services", help="show the services monitorlink started")
+    status.add_argument("names", nargs="*", default=["broker", "ingester", "airflow"])
+    status.set_defaults(handler=_service_status)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `monitorlink` script."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(load_settings(), args))
+    except (BuildError, services.ServiceError, TimeoutError, FileNotFoundError, ValueError) as error:
+        console.print(f"[bold red]error:[/bold red] {error}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

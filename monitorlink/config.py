@@ -1,0 +1,85 @@
+"""All configuration in one place: environment variables with safe local defaults.
+
+Every setting the platform reads is a field here, so `docs/configuration.md` can list them from one
+file and nothing reads ``os.environ`` behind the operator's back. Defaults give a working single-machine
+platform (embedded broker, local lake, local DuckDB file); production swaps each by setting a variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_path(name: str, default: Path) -> Path:
+    return Path(_env(name, str(default))).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the environment; take a fresh one with `load_settings()` after changing variables."""
+
+    home: Path
+    lake_root: Path
+    warehouse_path: Path
+    kafka_bootstrap: str | None
+    broker_port: int
+    availability_topic: str
+    topic_partitions: int
+    consumer_group: str
+    session_timeout_ms: int
+    batch_max_records: int
+    snapshot_sources: tuple[str, ...]
+    wait_norm_months: float
+    dbt_project_dir: Path
+    expectations_dir: Path
+
+    @property
+    def embedded_broker(self) -> bool:
+        """True when no external cluster is configured and monitorlink runs its own broker."""
+        return self.kafka_bootstrap is None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """Where clients connect: the configured cluster, or the embedded broker on loopback."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.broker_port}"
+
+    @property
+    def run_dir(self) -> Path:
+        """PID files and logs of the services monitorlink starts itself."""
+        return self.home / "run"
+
+
+def _default_snapshots() -> tuple[str, ...]:
+    folder = PROJECT_ROOT / "samples" / "wachttijden_twente"
+    return tuple(str(p) for p in sorted(folder.glob("snapshot_*.json")))
+
+
+def load_settings() -> Settings:
+    """Read the environment now (call again in tests after monkeypatching variables)."""
+    home = _env_path("MONITORLINK_HOME", PROJECT_ROOT / "var")
+    snapshots = _env("MONITORLINK_AVAILABILITY_SNAPSHOTS", "")
+    return Settings(
+        home=home,
+        lake_root=_env_path("MONITORLINK_LAKE_ROOT", home / "lake"),
+        warehouse_path=_env_path("MONITORLINK_WAREHOUSE_PATH", home / "warehouse" / "monitorlink.duckdb"),
+        kafka_bootstrap=os.environ.get("MONITORLINK_KAFKA_BOOTSTRAP", "").strip() or None,
+        broker_port=int(_env("MONITORLINK_BROKER_PORT", "19092")),
+        availability_topic=_env("MONITORLINK_AVAILABILITY_TOPIC", "availability.v1"),
+        topic_partitions=int(_env("MONITORLINK_TOPIC_PARTITIONS", "3")),
+        consumer_group=_env("MONITORLINK_CONSUMER_GROUP", "monitorlink-ingester"),
+        session_timeout_ms=int(_env("MONITORLINK_SESSION_TIMEOUT_MS", "6000")),
+        batch_max_records=int(_env("MONITORLINK_BATCH_MAX_RECORDS", "500")),
+        snapshot_sources=tuple(s for s in snapshots.split(",") if s.strip()) or _default_snapshots(),
+        wait_norm_months=float(_env("MONITORLINK_WAIT_NORM_MONTHS", "4")),
+        dbt_project_dir=PROJECT_ROOT / "dbt",
+        expectations_dir=PROJECT_ROOT / "expectations",
+    )

@@ -1,0 +1,118 @@
+"""What `make run` prints: what was pulled, landed and quarantined, the KPI, and where to look.
+
+Figures come from the lake and the *published* warehouse, not from in-memory counters, so the summary
+shows what an analyst will find when they open the same files.
+"""
+
+from __future__ import annotations
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from monitorlink.config import Settings
+from monitorlink.ingest import IngestStats
+from monitorlink.lake import Lake
+from monitorlink.pipelines.availability import PulledSnapshot
+from monitorlink.warehouse import BuildResult, connect_readonly
+
+
+def _lake_glob(lake: Lake, zone: str, dataset: str) -> str | None:
+    return f"{lake.zone(zone, dataset)}/**/*.parquet" if lake.parquet_files(zone, dataset) else None
+
+
+def snapshot_table(pulled: list[PulledSnapshot], published: dict[str, int]) -> Table:
+    """One line per pulled snapshot: rows in it and events published from it this run."""
+    table = Table(title="Availability snapshots pulled")
+    for column in ("snapshot", "rows", "events published", "raw zone"):
+        table.add_column(column, justify="right" if column in ("rows", "events published") else "left")
+    for item in pulled:
+        sent = published.get(item.raw_path)
+        note = str(sent) if sent is not None else "0 (same bytes already ingested)"
+        table.add_row(item.origin.rsplit("/", 1)[-1], str(item.rows), note, item.raw_path)
+    return table
+
+
+def ingestion_table(lake: Lake, dataset: str, stats: IngestStats) -> Table:
+    """This run's ingestion, and the lake's totals per zone and quarantine rule."""
+    table = Table(title=f"Ingestion of {dataset} (this run / lake total)")
+    table.add_column("what")
+    table.add_column("this run", justify="right")
+    table.add_column("lake total", justify="right")
+    totals = {"validated": 0, "quarantine": 0}
+    rules: list[tuple[str, int]] = []
+    for zone in totals:
+        pattern = _lake_glob(lake, zone, dataset)
+        if pattern:
+            totals[zone] = duckdb.sql(f"select count(*) from read_parquet('{pattern}')").fetchone()[0]  # type: ignore[index]
+    quarantine = _lake_glob(lake, "quarantine", dataset)
+    if quarantine:
+        rules = duckdb.sql(
+            f"select rule, count(*) from (select unnest(failed_rules) as rule from read_parquet('{quarantine}'))"
+            " group by rule order by 2 desc, 1"
+        ).fetchall()
+    table.add_row("events consumed", str(stats.consumed), "")
+    table.add_row("validated → lake", str(stats.validated), str(totals["validated"]))
+    table.add_row("quarantined", str(stats.quarantined), str(totals["quarantine"]))
+    table.add_row("re-deliveries skipped", str(stats.redelivered_skipped), "")
+    for rule, count in rules:
+        table.add_row(f"  quarantine rule: {rule}", str(stats.rules.get(rule, 0)), str(count))
+    return table
+
+
+def norm_table(settings: Settings) -> Table:
+    """The KPI from the published warehouse: offers over the waiting-time norm, per provider."""
+    with connect_readonly(settings) as connection:
+        rows = connection.sql(
+            """
+            select provider_name,
+                   count(*) as youth_offers,
+                   count(*) filter (where has_wait_figure) as with_figure,
+                   count(*) filter (where is_over_norm) as over_norm,
+                   count(*) filter (where herstelplan_required) as herstelplan,
+                   max(wait_weeks) as longest_wait_weeks
+            from fct_offer_wait_norm
+            group by provider_name
+            having count(*) filter (where is_over_norm) > 0
+            order by over_norm desc, longest_wait_weeks desc, provider_name
+            """
+        ).fetchall()
+        totals = connection.sql(
+            "select count(*), count(*) filter (where has_wait_figure), count(*) filter (where is_over_norm),"
+            " count(*) filter (where herstelplan_required), any_value(norm_months) from fct_offer_wait_norm"
+        ).fetchone()
+    assert totals is not None
+    table = Table(title=f"Youth offers over the waiting-time norm ({totals[4]:g} months), per provider")
+    for column in ("provider", "youth offers", "with figure", "over norm", "herstelplan", "longest wait (wk)"):
+        table.add_column(column, justify="left" if column == "provider" else "right")
+    for provider, offers, with_figure, over, herstelplan, longest in rows:
+        table.add_row(provider, str(offers), str(with_figure), str(over), str(herstelplan), f"{longest:.1f}")
+    table.add_section()
+    table.add_row("all providers", *(str(value) for value in totals[:4]), "")
+    return table
+
+
+def print_run_summary(
+    settings: Settings,
+    pulled: list[PulledSnapshot],
+    published: dict[str, int],
+    stats: IngestStats,
+    build: BuildResult,
+    console: Console | None = None,
+) -> None:
+    """The whole `make run` report."""
+    console = console or Console()
+    lake = Lake(settings.lake_root)
+    console.print(snapshot_table(pulled, published))
+    console.print(ingestion_table(lake, "availability", stats))
+    console.print(norm_table(settings))
+    console.print(
+        f"\n[bold]Warehouse[/bold] published at {build.published_path} "
+        f"({build.nodes_passed} dbt nodes passed in {build.seconds:.1f} s)\n"
+        f"[bold]Lake[/bold] at {settings.lake_root} (raw/, validated/, quarantine/)\n"
+        f"[bold]Query it[/bold]: .venv/bin/python -c \"import duckdb; "
+        f"print(duckdb.connect('{build.published_path}', read_only=True)"
+        f".sql('select * from fct_offer_wait_norm limit 5'))\"\n"
+        f"[bold]Quarantine reasons[/bold]: {lake.zone('quarantine', 'availability')}/**/*.validation.json\n"
+        f"[bold]Operators[/bold]: `make up` starts the broker, the ingester and Airflow on 127.0.0.1"
+    )

@@ -1,0 +1,136 @@
+"""Build the DuckDB warehouse with dbt into a fresh file, then publish it with an atomic rename.
+
+Readers (analysts, Superset) open the published file read-only. Because a build never touches that file,
+they never see a half-built warehouse and never meet DuckDB's single-writer lock: a query that is running
+keeps the old file (its inode stays alive until closed), the next connection opens the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from monitorlink.config import Settings
+
+
+class BuildError(RuntimeError):
+    """dbt failed; the message lists each failing node and dbt's message. Nothing was published."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A successful build: where it was published and what dbt did."""
+
+    published_path: Path
+    nodes_passed: int
+    nodes_skipped: int
+    seconds: float
+
+
+def build(settings: Settings, select: str | None = None) -> BuildResult:
+    """Run `dbt build` (seeds, models, data and unit tests) into a new file; publish it only if all pass.
+
+    dbt runs in its own process: dbt-duckdb keeps its connection open for the life of the process, and
+    only a closed (checkpointed) DuckDB file is safe to rename into place.
+    """
+    started = time.monotonic()
+    build_dir = settings.warehouse_path.parent / ".build"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    build_file = build_dir / f"{settings.warehouse_path.stem}-{stamp}.duckdb"
+    dbt_dir = settings.home / "dbt"
+    command = [
+        _dbt_executable(),
+        "build",
+        "--project-dir", str(settings.dbt_project_dir),
+        "--profiles-dir", str(settings.dbt_project_dir),
+        "--target-path", str(dbt_dir / "target"),
+        "--log-path", str(dbt_dir / "logs"),
+        "--vars", json.dumps({"wait_norm_months": settings.wait_norm_months}),
+        "--no-use-colors",
+        "--quiet",
+    ]
+    if select:
+        command += ["--select", select]
+    environment = {
+        **os.environ,
+        "MONITORLINK_LAKE_ROOT": str(settings.lake_root),
+        "MONITORLINK_DBT_BUILD_PATH": str(build_file),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    results = _run_results(dbt_dir / "target" / "run_results.json")
+    if completed.returncode != 0:
+        build_file.unlink(missing_ok=True)
+        raise BuildError(_failure_report(results, completed, dbt_dir / "logs" / "dbt.log"))
+    _checkpoint(build_file)
+    publish(build_file, settings.warehouse_path)
+    statuses = [str(node.get("status")) for node in results]
+    return BuildResult(
+        published_path=settings.warehouse_path,
+        nodes_passed=sum(status in ("success", "pass") for status in statuses),
+        nodes_skipped=sum(status == "skipped" for status in statuses),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _dbt_executable() -> str:
+    """The dbt installed next to this interpreter (Airflow workers may not have the venv on PATH)."""
+    return shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+
+
+def _run_results(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    results: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8")).get("results", [])
+    return results
+
+
+def _failure_report(results: list[dict[str, Any]], completed: subprocess.CompletedProcess[str], log: Path) -> str:
+    lines = ["dbt build failed; the published warehouse was left unchanged."]
+    lines += [
+        f"  {node['unique_id']} [{node['status']}]: {node.get('message')}"
+        for node in results
+        if node.get("status") in ("error", "fail", "runtime error")
+    ]
+    if len(lines) == 1:
+        lines.append((completed.stdout + completed.stderr).strip()[-2000:])
+    lines.append(f"Full log: {log}")
+    return "\n".join(lines)
+
+
+def _checkpoint(build_file: Path) -> None:
+    """Fold any write-ahead log into the file, so the renamed file is complete on its own."""
+    with duckdb.connect(str(build_file)) as connection:
+        connection.execute("CHECKPOINT")
+    wal = build_file.with_name(build_file.name + ".wal")
+    if wal.exists():
+        raise BuildError(f"{wal} still exists after CHECKPOINT; refusing to publish an incomplete warehouse")
+
+
+def publish(build_file: Path, published: Path) -> None:
+    """Atomically replace the published warehouse with a finished build (same file system)."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(build_file, published)
+    directory = os.open(published.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def connect_readonly(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The documented way for analysts and dashboards to query the published warehouse."""
+    if not settings.warehouse_path.exists():
+        raise FileNotFoundError(f"{settings.warehouse_path} does not exist yet: run `make run` first")
+    return duckdb.connect(str(settings.warehouse_path), read_only=True)
