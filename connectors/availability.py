@@ -112,7 +112,9 @@ def parse_snapshot(source: str, content: bytes) -> Snapshot:
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SnapshotFormatError(f"{source}: not a JSON document ({error})") from error
     if not isinstance(document, dict):
-        raise SnapshotFormatError(f"{source}: expected a JSON object with 'rows', got {type(document).__name__}")
+        raise SnapshotFormatError(
+            f"{source}: expected a JSON object with 'rows', got {type(document).__name__}"
+        )
     if document.get("schemaVersion") != 1:
         raise SnapshotFormatError(f"{source}: unsupported schemaVersion {document.get('schemaVersion')!r}")
     rows = document.get("rows")
@@ -279,4 +281,3 @@ def _slug(value: str | None) -> str:
         return "-"
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "-"
-

@@ -78,12 +78,19 @@ def start(settings: Settings, timeout_s: float = 30.0) -> BrokerState:
     argv = [
         str(binary_path()),
         "broker",
-        "--listener-url", listener,
-        "--advertised-listener-url", listener,
-        "--storage-engine", "memory://tansu/",
+        "--listener-url",
+        listener,
+        "--advertised-listener-url",
+        listener,
+        "--storage-engine",
+        "memory://tansu/",
     ]
     services.start(
-        settings.run_dir, SERVICE, argv, ready=lambda: healthy(settings.bootstrap_servers), timeout_s=timeout_s
+        settings.run_dir,
+        SERVICE,
+        argv,
+        ready=lambda: healthy(settings.bootstrap_servers),
+        timeout_s=timeout_s,
     )
     return state(settings)
 
@@ -96,7 +103,9 @@ def stop(settings: Settings) -> bool:
 def state(settings: Settings) -> BrokerState:
     """Running and healthy, for the embedded broker or the configured cluster."""
     if not settings.embedded_broker:
-        return BrokerState(settings.bootstrap_servers, False, True, healthy(settings.bootstrap_servers), None, None)
+        return BrokerState(
+            settings.bootstrap_servers, False, True, healthy(settings.bootstrap_servers), None, None
+        )
     current = services.status(settings.run_dir, SERVICE)
     return BrokerState(
         bootstrap=settings.bootstrap_servers,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from monitorlink import broker, services
+from monitorlink import broker, orchestration, services
 from monitorlink.config import Settings, load_settings
 from monitorlink.pipelines import availability
 from monitorlink.summary import print_run_summary
@@ -66,13 +66,17 @@ def _pull(settings: Settings, args: argparse.Namespace) -> int:
     published = availability.publish(settings, pulled, force=args.force)
     for item in pulled:
         console.print(f"{item.origin}: {item.rows} rows, {'new' if item.is_new else 'already in the lake'}")
-    console.print(f"published {sum(len(p.event_ids) for p in published)} events to {settings.availability_topic}")
+    console.print(
+        f"published {sum(len(p.event_ids) for p in published)} events to {settings.availability_topic}"
+    )
     return 0
 
 
 def _build(settings: Settings, args: argparse.Namespace) -> int:
     result = build(settings, select=args.select)
-    console.print(f"published {result.published_path} ({result.nodes_passed} nodes passed, {result.seconds:.1f} s)")
+    console.print(
+        f"published {result.published_path} ({result.nodes_passed} nodes passed, {result.seconds:.1f} s)"
+    )
     return 0
 
 
@@ -80,6 +84,24 @@ def _service_status(settings: Settings, args: argparse.Namespace) -> int:
     for name in args.names:
         current = services.status(settings.run_dir, name)
         console.print(f"{name}: running={current.running} pid={current.pid} log={current.log_file}")
+    return 0
+
+
+def _up(settings: Settings, args: argparse.Namespace) -> int:
+    for current in orchestration.up(settings):
+        console.print(f"{current.name}: running (pid {current.pid}), log {current.log_file}")
+    port = orchestration.airflow_port()
+    console.print(
+        f"Airflow UI: http://{orchestration.AIRFLOW_HOST}:{port} — user admin, password in "
+        f"{orchestration.admin_password_file(settings)}\nbroker: {settings.bootstrap_servers}\n"
+        "stop everything with `make down`"
+    )
+    return 0
+
+
+def _down(settings: Settings, args: argparse.Namespace) -> int:
+    stopped = orchestration.down(settings)
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     return 0
 
 
@@ -97,9 +119,13 @@ def parser() -> argparse.ArgumentParser:
     broker_cmd.add_argument("action", choices=["start", "stop", "status"])
     broker_cmd.set_defaults(handler=_broker)
 
-    pull = commands.add_parser("pull-availability", help="pull waiting-time snapshots and publish their events")
+    pull = commands.add_parser(
+        "pull-availability", help="pull waiting-time snapshots and publish their events"
+    )
     pull.add_argument("--source", action="append", default=[], help="path or URL (repeatable)")
-    pull.add_argument("--force", action="store_true", help="publish even if the same bytes were pulled before")
+    pull.add_argument(
+        "--force", action="store_true", help="publish even if the same bytes were pulled before"
+    )
     pull.set_defaults(handler=_pull)
 
     ingest = commands.add_parser("ingest", help="land availability events from Kafka in the lake")
@@ -109,6 +135,11 @@ def parser() -> argparse.ArgumentParser:
     build_cmd = commands.add_parser("build", help="build the warehouse with dbt and publish it atomically")
     build_cmd.add_argument("--select", help="dbt node selection, e.g. 'source:lake.availability+'")
     build_cmd.set_defaults(handler=_build)
+
+    commands.add_parser("up", help="start broker, ingester and Airflow on 127.0.0.1").set_defaults(
+        handler=_up
+    )
+    commands.add_parser("down", help="stop everything `up` started").set_defaults(handler=_down)
 
     status = commands.add_parser("services", help="show the services monitorlink started")
     status.add_argument("names", nargs="*", default=["broker", "ingester", "airflow"])

@@ -129,7 +129,9 @@ class Ingester:
 
     def process(self, messages: Sequence[Message]) -> tuple[int, int]:
         """Land one micro-batch durably; returns (validated, quarantined). Offsets are the caller's job."""
-        fresh = [m for m in messages if self._landed_offsets.get((m.topic, m.partition, m.offset)) != m.sha256]
+        fresh = [
+            m for m in messages if self._landed_offsets.get((m.topic, m.partition, m.offset)) != m.sha256
+        ]
         self.stats.consumed += len(messages)
         self.stats.redelivered_skipped += len(messages) - len(fresh)
         if not fresh:
@@ -159,13 +161,21 @@ class Ingester:
         try:
             event = json.loads(message.value.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return _Row(message, None, [RuleFailure("message_is_json", f"message is not UTF-8 JSON: {error}")])
+            return _Row(
+                message, None, [RuleFailure("message_is_json", f"message is not UTF-8 JSON: {error}")]
+            )
         if not isinstance(event, dict):
-            return _Row(message, None, [RuleFailure("message_is_object", "message is JSON but not an object")])
+            return _Row(
+                message, None, [RuleFailure("message_is_object", "message is JSON but not an object")]
+            )
         version = event.get("schema_version")
         if version != self.feed.schema_version:
-            reason = f"schema_version must be {self.feed.schema_version}; upgrade the ingester or the producer"
-            return _Row(message, event, [RuleFailure("schema_version_supported", reason, "schema_version", version)])
+            reason = (
+                f"schema_version must be {self.feed.schema_version}; upgrade the ingester or the producer"
+            )
+            return _Row(
+                message, event, [RuleFailure("schema_version_supported", reason, "schema_version", version)]
+            )
         return _Row(message, event)
 
     def _mark_duplicates(self, rows: list[_Row]) -> None:
@@ -252,7 +262,9 @@ def _ingest_columns(message: Message, batch_id: str, now: datetime) -> dict[str,
     }
 
 
-def coerce(events: list[dict[str, Any]], schema: pa.Schema) -> tuple[list[dict[str, Any]], dict[int, list[RuleFailure]]]:
+def coerce(
+    events: list[dict[str, Any]], schema: pa.Schema
+) -> tuple[list[dict[str, Any]], dict[int, list[RuleFailure]]]:
     """Cast each event to the contract's types; a value that does not fit becomes a `type_<field>` failure.
 
     JSON carries no types beyond number/string, so "12" for a count or "soon" for a timestamp arrive here;

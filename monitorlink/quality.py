@@ -79,7 +79,9 @@ def load_suite(path: Path) -> Suite:
     for expectation in suite.expectations:
         meta = expectation.meta or {}
         if not meta.get("rule") or not meta.get("reason"):
-            raise ValueError(f"{path}: expectation {expectation.expectation_type} lacks meta.rule/meta.reason")
+            raise ValueError(
+                f"{path}: expectation {expectation.expectation_type} lacks meta.rule/meta.reason"
+            )
     return Suite(path=path, expectation_suite=suite)
 
 
@@ -96,11 +98,13 @@ def validate(frame: pd.DataFrame, suite: Suite) -> ValidationOutcome:
     """Run a suite over a batch and sort each failure into row failures or a batch failure."""
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite.expectation_suite, result_format={"result_format": "COMPLETE"})
-    outcome = ValidationOutcome(suite_name=suite.name, result=result.to_json_dict())
+    outcome = ValidationOutcome(suite_name=suite.name, result=result.to_json_dict())  # type: ignore[no-untyped-call]
     for expectation_result in result.results:
         if expectation_result.success:
             continue
         config = expectation_result.expectation_config
+        if config is None:  # GX always sets it on results of a suite run; guard for the type checker
+            continue
         column = config.kwargs.get("column") or config.kwargs.get("column_A")
         rule, reason = str(config.meta["rule"]), str(config.meta["reason"])
         details = expectation_result.result or {}

@@ -7,6 +7,7 @@ the parent gets SIGTERM.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -109,7 +110,5 @@ def stop(run_dir: Path, name: str, grace_s: float = 10.0) -> bool:
 
 
 def _signal(process: psutil.Process, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(psutil.NoSuchProcess):
         process.send_signal(sig)
-    except psutil.NoSuchProcess:
-        pass

@@ -44,11 +44,13 @@ def ingestion_table(lake: Lake, dataset: str, stats: IngestStats) -> Table:
     for zone in totals:
         pattern = _lake_glob(lake, zone, dataset)
         if pattern:
-            totals[zone] = duckdb.sql(f"select count(*) from read_parquet('{pattern}')").fetchone()[0]  # type: ignore[index]
+            counted = duckdb.sql(f"select count(*) from read_parquet('{pattern}')").fetchone()
+            totals[zone] = counted[0] if counted else 0
     quarantine = _lake_glob(lake, "quarantine", dataset)
     if quarantine:
         rules = duckdb.sql(
-            f"select rule, count(*) from (select unnest(failed_rules) as rule from read_parquet('{quarantine}'))"
+            "select rule, count(*) from"
+            f" (select unnest(failed_rules) as rule from read_parquet('{quarantine}'))"
             " group by rule order by 2 desc, 1"
         ).fetchall()
     table.add_row("events consumed", str(stats.consumed), "")
@@ -83,7 +85,14 @@ def norm_table(settings: Settings) -> Table:
         ).fetchone()
     assert totals is not None
     table = Table(title=f"Youth offers over the waiting-time norm ({totals[4]:g} months), per provider")
-    for column in ("provider", "youth offers", "with figure", "over norm", "herstelplan", "longest wait (wk)"):
+    for column in (
+        "provider",
+        "youth offers",
+        "with figure",
+        "over norm",
+        "herstelplan",
+        "longest wait (wk)",
+    ):
         table.add_column(column, justify="left" if column == "provider" else "right")
     for provider, offers, with_figure, over, herstelplan, longest in rows:
         table.add_row(provider, str(offers), str(with_figure), str(over), str(herstelplan), f"{longest:.1f}")
@@ -110,7 +119,7 @@ def print_run_summary(
         f"\n[bold]Warehouse[/bold] published at {build.published_path} "
         f"({build.nodes_passed} dbt nodes passed in {build.seconds:.1f} s)\n"
         f"[bold]Lake[/bold] at {settings.lake_root} (raw/, validated/, quarantine/)\n"
-        f"[bold]Query it[/bold]: .venv/bin/python -c \"import duckdb; "
+        f'[bold]Query it[/bold]: .venv/bin/python -c "import duckdb; '
         f"print(duckdb.connect('{build.published_path}', read_only=True)"
         f".sql('select * from fct_offer_wait_norm limit 5'))\"\n"
         f"[bold]Quarantine reasons[/bold]: {lake.zone('quarantine', 'availability')}/**/*.validation.json\n"

@@ -52,11 +52,16 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
     command = [
         _dbt_executable(),
         "build",
-        "--project-dir", str(settings.dbt_project_dir),
-        "--profiles-dir", str(settings.dbt_project_dir),
-        "--target-path", str(dbt_dir / "target"),
-        "--log-path", str(dbt_dir / "logs"),
-        "--vars", json.dumps({"wait_norm_months": settings.wait_norm_months}),
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target-path",
+        str(dbt_dir / "target"),
+        "--log-path",
+        str(dbt_dir / "logs"),
+        "--vars",
+        json.dumps({"wait_norm_months": settings.wait_norm_months}),
         "--no-use-colors",
         "--quiet",
     ]
@@ -96,7 +101,9 @@ def _run_results(path: Path) -> list[dict[str, Any]]:
     return results
 
 
-def _failure_report(results: list[dict[str, Any]], completed: subprocess.CompletedProcess[str], log: Path) -> str:
+def _failure_report(
+    results: list[dict[str, Any]], completed: subprocess.CompletedProcess[str], log: Path
+) -> str:
     lines = ["dbt build failed; the published warehouse was left unchanged."]
     lines += [
         f"  {node['unique_id']} [{node['status']}]: {node.get('message')}"

@@ -7,8 +7,8 @@ counts, event ids) so they can travel between Airflow tasks as XCom.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
 import time
+from dataclasses import asdict, dataclass
 
 from connectors import availability
 from monitorlink.config import Settings
@@ -57,7 +57,9 @@ def pull(settings: Settings, sources: tuple[str, ...] | None = None) -> list[Pul
         snapshot = availability.fetch_snapshot(source)
         record, is_new = lake.store_raw(availability.SOURCE_NAME, snapshot.name, snapshot.content, source)
         pulled.append(PulledSnapshot(source, record.path, record.sha256, len(snapshot.rows), is_new))
-        log.info("pulled %s: %d rows, %s", source, len(snapshot.rows), "new" if is_new else "already in the lake")
+        log.info(
+            "pulled %s: %d rows, %s", source, len(snapshot.rows), "new" if is_new else "already in the lake"
+        )
     return pulled
 
 
@@ -90,15 +92,20 @@ def land(settings: Settings, expected_event_ids: set[str], max_seconds: float = 
     consumer = new_consumer(settings, settings.availability_topic)
     try:
         stats = run_consumer(
-            consumer, ingester, stop_when=_AllLanded(lake, missing), idle_seconds=None, max_seconds=max_seconds
+            consumer,
+            ingester,
+            stop_when=_AllLanded(lake, missing),
+            idle_seconds=None,
+            max_seconds=max_seconds,
         )
     finally:
         consumer.close()
     still_missing = missing - stats.landed_event_ids - _landed_ids(lake)
     if still_missing:
         raise TimeoutError(
-            f"{len(still_missing)} of {len(missing)} published events did not land within {max_seconds:.0f} s "
-            f"(e.g. {sorted(still_missing)[:3]}); is the broker at {settings.bootstrap_servers} healthy?"
+            f"{len(still_missing)} of {len(missing)} published events did not land within "
+            f"{max_seconds:.0f} s (e.g. {sorted(still_missing)[:3]}); "
+            f"is the broker at {settings.bootstrap_servers} healthy?"
         )
     return stats
 

@@ -1,0 +1,57 @@
+"""Shared fixtures: isolated settings per test, and one real embedded broker per test session."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitorlink import broker
+from monitorlink.config import PROJECT_ROOT, Settings, load_settings
+
+SNAPSHOTS = PROJECT_ROOT / "samples" / "wachttijden_twente"
+SNAPSHOT_AUG_06 = SNAPSHOTS / "snapshot_2026-08-06.json"
+SNAPSHOT_AUG_14 = SNAPSHOTS / "snapshot_2026-08-14.json"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose every path lies in this test's tmp folder; no broker configured."""
+    monkeypatch.setenv("MONITORLINK_HOME", str(tmp_path / "home"))
+    for name in ("MONITORLINK_LAKE_ROOT", "MONITORLINK_WAREHOUSE_PATH", "MONITORLINK_KAFKA_BOOTSTRAP"):
+        monkeypatch.delenv(name, raising=False)
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real tansu broker on a free loopback port for the whole session; yields its bootstrap address."""
+    home = tmp_path_factory.mktemp("broker-home")
+    broker_settings = dataclasses.replace(
+        load_settings(), home=home, broker_port=free_port(), kafka_bootstrap=None
+    )
+    state = broker.start(broker_settings)
+    assert state.healthy, f"embedded broker did not come up; see {state.log_file}"
+    yield state.bootstrap
+    broker.stop(broker_settings)
+
+
+@pytest.fixture
+def kafka_settings(settings: Settings, session_broker: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings on the session broker with a topic and consumer group of this test's own."""
+    suffix = uuid.uuid4().hex[:8]
+    monkeypatch.setenv("MONITORLINK_KAFKA_BOOTSTRAP", session_broker)
+    monkeypatch.setenv("MONITORLINK_AVAILABILITY_TOPIC", f"availability.v1.test-{suffix}")
+    monkeypatch.setenv("MONITORLINK_CONSUMER_GROUP", f"monitorlink-test-{suffix}")
+    return load_settings()

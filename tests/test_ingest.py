@@ -1,0 +1,155 @@
+"""The ingester's batch logic without a broker: re-deliveries, duplicates, types and the gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from connectors.availability import fetch_snapshot, snapshot_events
+from monitorlink.config import Settings
+from monitorlink.ingest import Ingester, Message, coerce
+from monitorlink.lake import Lake
+from monitorlink.pipelines.availability import feed
+from tests.conftest import SNAPSHOT_AUG_14
+
+TOPIC = "availability.v1"
+
+
+def _messages(events: list[dict[str, Any]], first_offset: int = 0) -> list[Message]:
+    return [
+        Message(TOPIC, 0, first_offset + i, e.get("offer_key", "").encode(), json.dumps(e).encode())
+        for i, e in enumerate(events)
+    ]
+
+
+def _zone_rows(lake: Lake, zone: str) -> list[dict[str, Any]]:
+    return [
+        row for path in lake.parquet_files(zone, "availability") for row in pq.read_table(path).to_pylist()
+    ]
+
+
+@pytest.fixture
+def events() -> list[dict[str, Any]]:
+    return list(snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_14))))[:20]
+
+
+def test_valid_events_land_with_their_kafka_origin(settings: Settings, events: list[dict[str, Any]]) -> None:
+    lake = Lake(settings.lake_root)
+    assert Ingester(lake, feed(settings)).process(_messages(events)) == (20, 0)
+    rows = _zone_rows(lake, "validated")
+    assert [r["event_id"] for r in rows] == [e["event_id"] for e in events]
+    assert [r["_kafka_offset"] for r in rows] == list(range(20))
+    assert all(r["_message_sha256"] and r["_batch_id"] for r in rows)
+
+
+def test_redelivered_messages_are_skipped_even_after_a_restart(
+    settings: Settings, events: list[dict[str, Any]]
+) -> None:
+    lake = Lake(settings.lake_root)
+    Ingester(lake, feed(settings)).process(_messages(events[:10]))
+    restarted = Ingester(lake, feed(settings))  # rebuilds its ledger from the lake
+    assert restarted.process(_messages(events)) == (10, 0)
+    assert restarted.stats.redelivered_skipped == 10
+    assert len(_zone_rows(lake, "validated")) == 20
+    assert _zone_rows(lake, "quarantine") == []
+
+
+def test_new_message_at_a_reused_offset_is_not_mistaken_for_a_redelivery(
+    settings: Settings, events: list[dict[str, Any]]
+) -> None:
+    """After a restart the in-memory broker hands out offset 0 again; the checksum tells them apart."""
+    lake = Lake(settings.lake_root)
+    Ingester(lake, feed(settings)).process(_messages(events[:5]))
+    assert Ingester(lake, feed(settings)).process(_messages(events[5:10])) == (5, 0)
+
+
+def test_same_event_id_as_another_message_is_quarantined_with_where_it_landed(
+    settings: Settings, events: list[dict[str, Any]]
+) -> None:
+    lake = Lake(settings.lake_root)
+    ingester = Ingester(lake, feed(settings))
+    ingester.process(_messages(events[:3]))
+    assert ingester.process(_messages([events[0], events[0]], first_offset=3)) == (0, 2)
+    quarantined = _zone_rows(lake, "quarantine")
+    assert [r["failed_rules"] for r in quarantined] == [["unique_event_id"], ["unique_event_id"]]
+    assert "already landed (validated availability.v1[0]@0)" in quarantined[0]["reasons"][0]
+
+
+def test_duplicate_inside_one_batch_keeps_the_first(settings: Settings, events: list[dict[str, Any]]) -> None:
+    lake = Lake(settings.lake_root)
+    assert Ingester(lake, feed(settings)).process(_messages([events[0], events[1], events[0]])) == (2, 1)
+    (quarantined,) = _zone_rows(lake, "quarantine")
+    assert quarantined["_kafka_offset"] == 2
+    assert "this batch availability.v1[0]@0" in quarantined["reasons"][0]
+
+
+def test_unreadable_messages_are_quarantined_not_dropped(
+    settings: Settings, events: list[dict[str, Any]]
+) -> None:
+    lake = Lake(settings.lake_root)
+    bad = [
+        Message(TOPIC, 0, 0, None, b"\xff\xfe not utf-8"),
+        Message(TOPIC, 0, 1, None, b"[1, 2]"),
+        Message(TOPIC, 0, 2, None, json.dumps({**events[0], "schema_version": 2}).encode()),
+        Message(TOPIC, 0, 3, None, json.dumps({**events[1], "free_places": "twee"}).encode()),
+    ]
+    assert Ingester(lake, feed(settings)).process(bad) == (0, 4)
+    rules = [r["failed_rules"] for r in _zone_rows(lake, "quarantine")]
+    assert rules == [
+        ["message_is_json"],
+        ["message_is_object"],
+        ["schema_version_supported"],
+        ["type_free_places"],
+    ]
+    report = json.loads(next(lake.zone("quarantine", "availability").rglob("*.validation.json")).read_text())
+    assert report["quarantined_rows"] == 4 and report["suite"] == "availability.v1"
+
+
+@pytest.mark.parametrize(
+    ("value", "arrow_field", "expected"),
+    [
+        (3, "free_places", 3),
+        (3.0, "free_places", 3),
+        (12, "wait_weeks_intake", 12.0),
+        ("2026-08-14", "measured_at", "2026-08-14 00:00:00+00:00"),
+        (["a", 1], "care_types", ["a", "1"]),
+    ],
+)
+def test_coercion_to_contract_types(value: Any, arrow_field: str, expected: Any) -> None:
+    from connectors.availability import EVENT_SCHEMA
+
+    typed, failures = coerce([{arrow_field: value}], EVENT_SCHEMA)
+    assert failures == {}
+    result = typed[0][arrow_field]
+    assert (str(result) if arrow_field == "measured_at" else result) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "arrow_field"),
+    [
+        (2.5, "free_places"),
+        (True, "free_places"),
+        ("soon", "measured_at"),
+        ("x", "care_types"),
+        ({}, "offer"),
+    ],
+)
+def test_values_that_do_not_fit_the_contract_are_named(value: Any, arrow_field: str) -> None:
+    from connectors.availability import EVENT_SCHEMA
+
+    typed, failures = coerce([{arrow_field: value}], EVENT_SCHEMA)
+    assert typed[0][arrow_field] is None
+    assert [f.rule for f in failures[0]] == [f"type_{arrow_field}"]
+
+
+def test_ledger_survives_in_the_lake_only(
+    settings: Settings, events: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A fresh lake knows nothing: the ledger is the lake, not a side file that could drift from it."""
+    Ingester(Lake(settings.lake_root), feed(settings)).process(_messages(events[:2]))
+    fresh = Ingester(Lake(tmp_path / "other-lake"), feed(settings))
+    assert fresh.known_event_ids() == set()
