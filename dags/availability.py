@@ -42,20 +42,21 @@ def availability() -> None:
         return pipeline.as_dicts(pipeline.pull(settings))
 
     @task
-    def publish_events(pulled: list[dict[str, Any]]) -> list[str]:
+    def publish_events(pulled: list[dict[str, Any]]) -> list[dict[str, Any]]:
         from monitorlink.config import load_settings
         from monitorlink.pipelines import availability as pipeline
 
         snapshots = [pipeline.PulledSnapshot(**item) for item in pulled]
         published = pipeline.publish(load_settings(), snapshots)
-        return [event_id for item in published for event_id in item.event_ids]
+        return pipeline.as_dicts([ref for item in published for ref in item.messages])
 
     @task
-    def land_events(event_ids: list[str]) -> dict[str, int]:
+    def land_events(messages: list[dict[str, Any]]) -> dict[str, int]:
         from monitorlink.config import load_settings
         from monitorlink.pipelines import availability as pipeline
+        from monitorlink.streams import MessageRef
 
-        stats = pipeline.land(load_settings(), set(event_ids))
+        stats = pipeline.land(load_settings(), [MessageRef(**item) for item in messages])
         return {"validated": stats.validated, "quarantined": stats.quarantined, "consumed": stats.consumed}
 
     @task

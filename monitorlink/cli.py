@@ -25,11 +25,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     console.print(f"broker: {state.bootstrap} ({'embedded tansu' if state.embedded else 'external cluster'})")
     pulled = availability.pull(settings)
     published = availability.publish(settings, pulled, force=args.force)
-    expected = {event_id for item in published for event_id in item.event_ids}
-    stats = availability.land(settings, expected)
+    stats = availability.land(settings, [ref for item in published for ref in item.messages])
     result = build(settings)
     print_run_summary(
-        settings, pulled, {item.raw_path: len(item.event_ids) for item in published}, stats, result, console
+        settings, pulled, {item.raw_path: len(item.messages) for item in published}, stats, result, console
     )
     return 0
 
@@ -67,7 +66,7 @@ def _pull(settings: Settings, args: argparse.Namespace) -> int:
     for item in pulled:
         console.print(f"{item.origin}: {item.rows} rows, {'new' if item.is_new else 'already in the lake'}")
     console.print(
-        f"published {sum(len(p.event_ids) for p in published)} events to {settings.availability_topic}"
+        f"published {sum(len(p.messages) for p in published)} events to {settings.availability_topic}"
     )
     return 0
 

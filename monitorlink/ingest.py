@@ -31,6 +31,7 @@ from kafka.structs import OffsetAndMetadata
 
 from monitorlink.lake import Lake, new_batch_id, write_atomic
 from monitorlink.quality import RuleFailure, Suite, validate
+from monitorlink.streams import MessageRef
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,6 @@ class IngestStats:
     quarantined: int = 0
     batches: int = 0
     rules: Counter[str] = field(default_factory=Counter)
-    landed_event_ids: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -112,9 +112,10 @@ class Ingester:
         self._landed_offsets: dict[tuple[str, int, int], str] = {}
         self._landed_ids: dict[str, str] = {}
         self._last_validation: dict[str, Any] | None = None
-        self._load_ledger()
+        self.reload_ledger()
 
-    def _load_ledger(self) -> None:
+    def reload_ledger(self) -> None:
+        """Read what landed from the lake (at start-up, or to see what other group members landed)."""
         columns = ["event_id", "_kafka_topic", "_kafka_partition", "_kafka_offset", "_message_sha256"]
         for zone in ("validated", "quarantine"):
             for row in self.lake.read_columns(zone, self.feed.dataset, columns):
@@ -123,9 +124,9 @@ class Ingester:
                 if row.get("event_id"):
                     self._landed_ids.setdefault(row["event_id"], f"{zone} {place[0]}[{place[1]}]@{place[2]}")
 
-    def known_event_ids(self) -> set[str]:
-        """Every event id already in the lake (either zone) or landed by this ingester."""
-        return set(self._landed_ids)
+    def has_landed(self, ref: MessageRef) -> bool:
+        """Whether exactly this produced message is in the lake (either zone)."""
+        return self._landed_offsets.get((ref.topic, ref.partition, ref.offset)) == ref.sha256
 
     def process(self, messages: Sequence[Message]) -> tuple[int, int]:
         """Land one micro-batch durably; returns (validated, quarantined). Offsets are the caller's job."""
@@ -242,7 +243,6 @@ class Ingester:
             if event_id is not None:
                 zone = "quarantine" if row.failures else "validated"
                 self._landed_ids.setdefault(event_id, f"{zone} {m.topic}[{m.partition}]@{m.offset}")
-                self.stats.landed_event_ids.add(event_id)
 
 
 def _event_id(row: _Row) -> str | None:

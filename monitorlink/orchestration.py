@@ -39,10 +39,10 @@ def airflow_port() -> int:
     return int(os.environ.get("MONITORLINK_AIRFLOW_PORT", "8080"))
 
 
-def airflow_environment(settings: Settings) -> dict[str, str]:
+def airflow_environment(airflow_home: Path) -> dict[str, str]:
     """Airflow settings for the embedded default; any AIRFLOW__* variable already set wins."""
     defaults = {
-        "AIRFLOW_HOME": str(settings.home / "airflow"),
+        "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
@@ -80,7 +80,7 @@ def up(settings: Settings) -> list[services.ServiceStatus]:
         [str(bin_dir / "airflow"), "standalone"],
         ready=_airflow_healthy,
         timeout_s=300,
-        env=airflow_environment(settings),
+        env=airflow_environment(settings.home / "airflow"),
     )
     return [services.status(settings.run_dir, broker.SERVICE), ingester, airflow]
 

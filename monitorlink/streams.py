@@ -8,6 +8,7 @@ creation by the platform because a restarted in-memory broker has no topics at a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -24,11 +25,24 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class PublishReport:
-    """What a publish did: how many events went to which topic."""
+class MessageRef:
+    """Where one produced message sits, plus its checksum: enough to tell when exactly it has landed.
+
+    The checksum matters because an in-memory broker that restarted hands out the same offsets again.
+    """
 
     topic: str
-    events: int
+    partition: int
+    offset: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What a publish did: every message the broker acknowledged."""
+
+    topic: str
+    messages: list[MessageRef]
 
 
 def ensure_topic(settings: Settings, topic: str) -> None:
@@ -55,19 +69,23 @@ def publish_events(
         client_id="monitorlink-producer",
         acks="all",
         linger_ms=5,
-        key_serializer=lambda key: None if key is None else str(key).encode("utf-8"),
-        value_serializer=lambda value: json.dumps(value, ensure_ascii=False, default=str).encode("utf-8"),
     )
-    count = 0
+    sent = []
     try:
-        futures = [producer.send(topic, key=event.get(key_field), value=event) for event in events]
+        for event in events:
+            value = json.dumps(event, ensure_ascii=False, default=str).encode("utf-8")
+            key = event.get(key_field)
+            future = producer.send(topic, key=None if key is None else str(key).encode("utf-8"), value=value)
+            sent.append((future, hashlib.sha256(value).hexdigest()))
         producer.flush()
-        for future in futures:
-            future.get(timeout=30)  # raises if the broker refused an event: never report a silent loss
-            count += 1
+        # .get() raises if the broker refused an event: a loss is never reported as a success.
+        acknowledged = [(future.get(timeout=30), digest) for future, digest in sent]
     finally:
         producer.close()
-    return PublishReport(topic=topic, events=count)
+    return PublishReport(
+        topic=topic,
+        messages=[MessageRef(topic, meta.partition, meta.offset, digest) for meta, digest in acknowledged],
+    )
 
 
 def new_consumer(settings: Settings, topic: str) -> KafkaConsumer:

@@ -43,6 +43,11 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
     dbt runs in its own process: dbt-duckdb keeps its connection open for the life of the process, and
     only a closed (checkpointed) DuckDB file is safe to rename into place.
     """
+    validated = settings.lake_root / "validated"
+    if not any(validated.glob("*/ingest_date=*/*.parquet")):
+        raise BuildError(
+            f"nothing to build from: no validated data under {validated} yet; run `make run` first"
+        )
     started = time.monotonic()
     build_dir = settings.warehouse_path.parent / ".build"
     build_dir.mkdir(parents=True, exist_ok=True)

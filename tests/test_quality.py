@@ -46,8 +46,8 @@ def test_row_failures_name_rule_column_and_value() -> None:
     assert set(failed) == {"event_id_is_uuid", "provider_present", "target_group_known"}
     assert failed["target_group_known"].value == "ouderen"
     assert failed["target_group_known"].describe() == (
-        "target_group_known: target group must be jeugd or volwassenen; youth and adult offers may not be mixed"
-        " (target_group='ouderen')"
+        "target_group_known: target group must be jeugd or volwassenen;"
+        " youth and adult offers may not be mixed (target_group='ouderen')"
     )
     assert {f.rule for f in outcome.failures_for(2)} == {
         "wait_treatment_in_range",

@@ -15,7 +15,7 @@ from monitorlink.config import Settings
 from monitorlink.ingest import Feed, Ingester, IngestStats, run_consumer
 from monitorlink.lake import Lake
 from monitorlink.quality import load_suite
-from monitorlink.streams import new_consumer, publish_events
+from monitorlink.streams import MessageRef, new_consumer, publish_events
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,10 @@ class PulledSnapshot:
 
 @dataclass(frozen=True)
 class Published:
-    """Events sent for one snapshot; their ids let the landing step know when it is done."""
+    """Events sent for one snapshot; the acknowledged messages let the landing step know when it is done."""
 
     raw_path: str
-    event_ids: list[str]
+    messages: list[MessageRef]
 
 
 def feed(settings: Settings) -> Feed:
@@ -73,68 +73,56 @@ def publish(settings: Settings, pulled: list[PulledSnapshot], force: bool = Fals
         snapshot = availability.parse_snapshot(item.origin, raw_file.read_bytes())
         events = list(availability.snapshot_events(snapshot))
         report = publish_events(settings, settings.availability_topic, events, key_field="offer_key")
-        log.info("published %d events from %s to %s", report.events, item.origin, report.topic)
-        published.append(Published(item.raw_path, [event["event_id"] for event in events]))
+        log.info("published %d events from %s to %s", len(report.messages), item.origin, report.topic)
+        published.append(Published(item.raw_path, report.messages))
     return published
 
 
-def land(settings: Settings, expected_event_ids: set[str], max_seconds: float = 300.0) -> IngestStats:
-    """Consume until every expected event has landed (validated or quarantined), then stop.
+def land(settings: Settings, expected: list[MessageRef], max_seconds: float = 300.0) -> IngestStats:
+    """Consume until every expected message has landed (validated or quarantined), then stop.
 
     Runs as a member of the ingester's consumer group, so it shares the work with a long-running
     ingester service if one is up (`make up`) and does all of it if none is (`make run`, tests).
     """
-    lake = Lake(settings.lake_root)
-    ingester = Ingester(lake, feed(settings))
-    missing = set(expected_event_ids) - ingester.known_event_ids()
-    if not missing:
+    ingester = Ingester(Lake(settings.lake_root), feed(settings))
+    until_landed = _AllLanded(ingester, expected)
+    if until_landed(ingester.stats):
         return ingester.stats
     consumer = new_consumer(settings, settings.availability_topic)
     try:
         stats = run_consumer(
-            consumer,
-            ingester,
-            stop_when=_AllLanded(lake, missing),
-            idle_seconds=None,
-            max_seconds=max_seconds,
+            consumer, ingester, stop_when=until_landed, idle_seconds=None, max_seconds=max_seconds
         )
     finally:
         consumer.close()
-    still_missing = missing - stats.landed_event_ids - _landed_ids(lake)
-    if still_missing:
+    ingester.reload_ledger()
+    missing = [ref for ref in expected if not ingester.has_landed(ref)]
+    if missing:
         raise TimeoutError(
-            f"{len(still_missing)} of {len(missing)} published events did not land within "
-            f"{max_seconds:.0f} s (e.g. {sorted(still_missing)[:3]}); "
-            f"is the broker at {settings.bootstrap_servers} healthy?"
+            f"{len(missing)} of {len(expected)} published messages did not land within {max_seconds:.0f} s "
+            f"(first: {missing[0]}); is the broker at {settings.bootstrap_servers} healthy?"
         )
     return stats
 
 
-def _landed_ids(lake: Lake) -> set[str]:
-    ids: set[str] = set()
-    for zone in ("validated", "quarantine"):
-        ids.update(row["event_id"] for row in lake.read_columns(zone, availability.SOURCE_NAME, ["event_id"]))
-    return ids
-
-
 class _AllLanded:
-    """Stop condition: all expected events landed, by this consumer or by another group member.
+    """Stop condition: all expected messages landed, by this consumer or by another group member.
 
-    Another member (the ingester service) may hold some partitions, so the lake is looked at too, but
-    at most every few seconds: reading the lake's ids is cheap, not free.
+    Another member (the ingester service) may hold some partitions, so the lake is re-read too, but at
+    most every few seconds: rebuilding the ledger is cheap, not free.
     """
 
-    def __init__(self, lake: Lake, expected: set[str], every_s: float = 2.0) -> None:
-        self.lake, self.expected, self.every_s = lake, expected, every_s
+    def __init__(self, ingester: Ingester, expected: list[MessageRef], every_s: float = 2.0) -> None:
+        self.ingester, self.pending, self.every_s = ingester, list(expected), every_s
         self._next_look = time.monotonic() + every_s
 
     def __call__(self, stats: IngestStats) -> bool:
-        if self.expected <= stats.landed_event_ids:
-            return True
-        if time.monotonic() < self._next_look:
-            return False
-        self._next_look = time.monotonic() + self.every_s
-        return self.expected <= stats.landed_event_ids | _landed_ids(self.lake)
+        self.pending = [ref for ref in self.pending if not self.ingester.has_landed(ref)]
+        if self.pending and time.monotonic() >= self._next_look:
+            self._next_look = time.monotonic() + self.every_s
+            self.ingester.reload_ledger()
+            self.pending = [ref for ref in self.pending if not self.ingester.has_landed(ref)]
+        return not self.pending
 
 
 def ingest(settings: Settings, follow: bool = False, idle_seconds: float = 5.0) -> IngestStats:
@@ -150,6 +138,6 @@ def ingest(settings: Settings, follow: bool = False, idle_seconds: float = 5.0) 
         consumer.close()
 
 
-def as_dicts(items: list[PulledSnapshot] | list[Published]) -> list[dict[str, object]]:
+def as_dicts(items: list[PulledSnapshot] | list[MessageRef]) -> list[dict[str, object]]:
     """XCom-friendly form of step results."""
     return [asdict(item) for item in items]

@@ -21,6 +21,8 @@ assessed as (
         contract_text,
         figure_quality,
         wait_weeks,
+        wait_text_intake,
+        wait_text_treatment,
         round(wait_weeks / {{ weeks_per_month }}, 1) as wait_months,
         {{ norm_months }}::double as norm_months,
         round({{ norm_months }} * {{ weeks_per_month }}, 3) as norm_weeks,

@@ -1,0 +1,132 @@
+"""The availability feed end to end on a real broker: snapshots → Kafka → lake → dbt → published file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from monitorlink.config import Settings
+from monitorlink.ingest import IngestStats
+from monitorlink.lake import Lake
+from monitorlink.pipelines import availability
+from monitorlink.warehouse import build, connect_readonly
+from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14
+
+pytestmark = pytest.mark.integration
+
+MARTS = ("fct_availability_history", "fct_availability_current", "fct_offer_wait_norm", "dim_gemeente")
+
+
+def _ingest(settings: Settings, sources: tuple[str, ...], force: bool = False) -> IngestStats:
+    pulled = availability.pull(settings, sources)
+    published = availability.publish(settings, pulled, force=force)
+    return availability.land(settings, [ref for item in published for ref in item.messages], 120)
+
+
+def _marts(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
+    with connect_readonly(settings) as connection:
+        return {mart: connection.sql(f"select * from {mart} order by all").fetchall() for mart in MARTS}
+
+
+def test_shipped_snapshots_flow_through_kafka_into_the_published_warehouse(kafka_settings: Settings) -> None:
+    stats = _ingest(kafka_settings, (str(SNAPSHOT_AUG_06), str(SNAPSHOT_AUG_14)))
+    assert (stats.validated, stats.quarantined) == (260, 0)
+    result = build(kafka_settings)
+    assert result.published_path == kafka_settings.warehouse_path
+    with connect_readonly(kafka_settings) as db:
+        assert db.sql("select count(*) from fct_availability_history").fetchone() == (260,)
+        current = db.sql(
+            "select count(*), count(distinct offer_key) from fct_availability_current"
+        ).fetchone()
+        assert current is not None and current[0] == current[1] > 150
+        # DOPPA's youth treatment went from 30.4 weeks (6 Aug) to "9 mnd" (14 Aug): the newer one is current.
+        doppa = db.sql(
+            "select wait_weeks, wait_text_intake, is_over_norm, herstelplan_required from fct_offer_wait_norm"
+            " where offer_key = 'doppa-zorg/individuele-behandeling-o-a-emdr-schema/enschede/jeugd'"
+        ).fetchall()
+        assert doppa == [(pytest.approx(39.105), "9 mnd", True, True)]
+        # An offer only in the older snapshot stays current with its older figure.
+        only_old = db.sql(
+            "select count(*) from fct_availability_current c where not exists"
+            " (select 1 from fct_availability_history h where h.offer_key = c.offer_key"
+            "  and h.source_name = 'snapshot_2026-08-14.json')"
+        ).fetchone()
+        assert only_old is not None and only_old[0] > 0
+        over = db.sql(
+            "select count(*) filter (where is_over_norm), count(*) from fct_offer_wait_norm"
+        ).fetchone()
+        assert over is not None and 0 < over[0] < over[1]
+
+
+def test_reingesting_the_same_snapshot_changes_no_mart(kafka_settings: Settings) -> None:
+    _ingest(kafka_settings, (str(SNAPSHOT_AUG_14),))
+    build(kafka_settings)
+    before = _marts(kafka_settings)
+
+    unchanged = availability.pull(kafka_settings, (str(SNAPSHOT_AUG_14),))
+    assert [item.is_new for item in unchanged] == [False]
+    assert availability.publish(kafka_settings, unchanged) == [], "same bytes are not published again"
+
+    forced = _ingest(kafka_settings, (str(SNAPSHOT_AUG_14),), force=True)
+    assert (forced.validated, forced.quarantined) == (0, 152)
+    assert set(forced.rules) == {"unique_event_id"}
+    build(kafka_settings)
+    assert _marts(kafka_settings) == before
+
+
+def _inject_defects(target: Path) -> dict[str, str]:
+    """A copy of the 14 Aug snapshot with one row per defect kind; returns offer name → expected rule."""
+    document = json.loads(SNAPSHOT_AUG_14.read_text(encoding="utf-8"))
+    rows = document["rows"]
+    youth = [i for i, row in enumerate(rows) if row.get("d") == "Jeugd" and row.get("w")]
+    expected = {}
+    duplicate, negative, unknown_group, unreadable, no_provider = youth[:5]
+    rows.append(dict(rows[duplicate]))
+    expected[rows[duplicate]["w"]] = "unique_event_id"
+    rows[negative] |= {"i": -3, "iText": None}
+    expected[rows[negative]["w"]] = "wait_intake_in_range"
+    rows[unknown_group]["d"] = "Ouderen"
+    expected[rows[unknown_group]["w"]] = "target_group_known"
+    rows[unreadable]["bText"] = "zie website!!"
+    expected[rows[unreadable]["w"]] = "wait_treatment_wording_readable"
+    del rows[no_provider]["p"]
+    expected[rows[no_provider]["w"]] = "provider_present"
+    target.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return expected
+
+
+def test_every_injected_defect_lands_in_quarantine_with_its_reason(
+    kafka_settings: Settings, tmp_path: Path
+) -> None:
+    defective = tmp_path / "snapshot_2026-08-14_defects.json"
+    expected = _inject_defects(defective)
+    stats = _ingest(kafka_settings, (str(defective),))
+    assert stats.quarantined == len(expected) == 5
+    assert stats.validated == 152 + 1 - 5  # one row duplicated, five rows quarantined
+
+    lake = Lake(kafka_settings.lake_root)
+    quarantined = [
+        row
+        for path in lake.parquet_files("quarantine", "availability")
+        for row in pq.read_table(path).to_pylist()
+    ]
+    found = {}
+    for row in quarantined:
+        message = json.loads(row["message"])
+        found[message["offer"]] = row["failed_rules"]
+        assert message["source_name"] == defective.name, "the reason must name the file"
+        assert isinstance(message["source_row"], int), "…and the row"
+        assert any(reason.startswith(row["failed_rules"][0] + ":") for reason in row["reasons"])
+    assert found == {offer: [rule] for offer, rule in expected.items()}
+
+    reports = list(lake.zone("quarantine", "availability").rglob("*.validation.json"))
+    assert reports and all(json.loads(r.read_text())["suite"] == "availability.v1" for r in reports)
+    validated = duckdb.sql(
+        f"select count(*) from read_parquet('{lake.zone('validated', 'availability')}/**/*.parquet')"
+    ).fetchone()
+    assert validated == (148,)
