@@ -95,6 +95,5 @@ def down(settings: Settings) -> list[str]:
 
 def admin_password_file(settings: Settings) -> Path:
     """Where Airflow's simple auth manager writes the generated admin password."""
-    return (
-        Path(airflow_environment(settings)["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
-    )
+    home = Path(airflow_environment(settings.home / "airflow")["AIRFLOW_HOME"])
+    return home / "simple_auth_manager_passwords.json.generated"

@@ -20,7 +20,7 @@ SUITE = PROJECT_ROOT / "expectations" / "availability.v1.json"
 def test_suite_file_loads_and_every_expectation_has_a_rule_and_reason() -> None:
     suite = load_suite(SUITE)
     assert suite.name == "availability.v1"
-    rules = [e.meta["rule"] for e in suite.expectation_suite.expectations]
+    rules = [(e.meta or {})["rule"] for e in suite.expectation_suite.expectations]
     assert len(rules) == len(set(rules)) >= 15
 
 

@@ -1,0 +1,47 @@
+"""The README and docs name only what exists, and every setting the code reads is documented."""
+
+from __future__ import annotations
+
+import re
+
+from monitorlink.cli import parser
+from monitorlink.config import PROJECT_ROOT
+
+README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = README + "".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "docs").glob("*.md"))
+
+
+def _code_text() -> str:
+    folders = ("monitorlink", "connectors", "dags")
+    return "".join(
+        p.read_text(encoding="utf-8") for folder in folders for p in (PROJECT_ROOT / folder).rglob("*.py")
+    )
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme_table_and_back() -> None:
+    in_code = set(re.findall(r"MONITORLINK_[A-Z_]+", _code_text())) - {"MONITORLINK_DBT_BUILD_PATH"}
+    in_table = set(re.findall(r"^\| `(MONITORLINK_[A-Z_]+)` \|", README, flags=re.MULTILINE))
+    assert in_code == in_table
+
+
+def test_every_monitorlink_command_in_the_docs_exists() -> None:
+    subcommands = parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    mentioned = set(re.findall(r"`(?:\.venv/bin/)?monitorlink (?:-v )?([a-z][a-z-]+)", DOCS))
+    mentioned |= set(re.findall(r"^\.venv/bin/monitorlink (?:-v )?([a-z][a-z-]+)", DOCS, flags=re.MULTILINE))
+    assert {"run", "broker", "ingest", "pull-availability", "build"} <= mentioned
+    assert mentioned <= set(subcommands)
+
+
+def test_every_make_target_in_the_docs_exists() -> None:
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.MULTILINE))
+    mentioned = set(re.findall(r"`make ([a-z-]+)", DOCS)) | set(
+        re.findall(r"^make ([a-z-]+)", DOCS, re.MULTILINE)
+    )
+    assert {"run", "test", "up", "down"} <= mentioned <= targets
+
+
+def test_every_table_in_the_readme_is_a_dbt_model() -> None:
+    models = {p.stem for p in (PROJECT_ROOT / "dbt" / "models").rglob("*.sql")}
+    listed = set(re.findall(r"^\| `((?:fct|dim)_[a-z_]+)` \|", README, flags=re.MULTILINE))
+    assert listed and listed <= models
