@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 
 from monitorlink.cli import parser
@@ -25,11 +26,12 @@ def test_every_environment_variable_the_code_reads_is_in_the_readme_table_and_ba
 
 
 def test_every_monitorlink_command_in_the_docs_exists() -> None:
-    subcommands = parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    actions = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    subcommands = set(actions[0].choices)
     mentioned = set(re.findall(r"`(?:\.venv/bin/)?monitorlink (?:-v )?([a-z][a-z-]+)", DOCS))
     mentioned |= set(re.findall(r"^\.venv/bin/monitorlink (?:-v )?([a-z][a-z-]+)", DOCS, flags=re.MULTILINE))
     assert {"run", "broker", "ingest", "pull-availability", "build"} <= mentioned
-    assert mentioned <= set(subcommands)
+    assert mentioned <= subcommands
 
 
 def test_every_make_target_in_the_docs_exists() -> None:
