@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ def start(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env={**os.environ, **(env or {})},
+            env=_service_environment(env),
         )
     _pid_file(run_dir, name).write_text(str(process.pid))
     deadline = time.monotonic() + timeout_s
@@ -87,6 +88,13 @@ def start(
         time.sleep(0.3)
     stop(run_dir, name)
     raise ServiceError(f"{name} was not ready after {timeout_s:.0f} s; see {log_file(run_dir, name)}")
+
+
+def _service_environment(extra: Mapping[str, str] | None) -> dict[str, str]:
+    """The caller's environment, with this interpreter's bin folder first on PATH: services such as
+    `airflow standalone` start their parts by command name, and must find the project's venv."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {**os.environ, "PATH": path, **(extra or {})}
 
 
 def stop(run_dir: Path, name: str, grace_s: float = 10.0) -> bool:

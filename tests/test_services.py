@@ -1,0 +1,68 @@
+"""Service manager: start by PID file, stop whole process trees, and say which log to read on failure."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from monitorlink import services
+
+# A parent that starts a child which ignores SIGTERM, like the parts `airflow standalone` leaves behind.
+STUBBORN_TREE = """
+import signal, subprocess, sys, time
+IGNORE_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+child = subprocess.Popen([sys.executable, "-c", IGNORE_TERM + "print('child up', flush=True); time.sleep(300)"])
+print("parent up", child.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def _children_started(run_dir: Path) -> bool:
+    return "child up" in services.log_file(run_dir, "tree").read_text()
+
+
+def test_stop_kills_the_whole_tree_even_children_that_ignore_sigterm(tmp_path: Path) -> None:
+    started = services.start(
+        tmp_path,
+        "tree",
+        [sys.executable, "-c", STUBBORN_TREE],
+        ready=lambda: _children_started(tmp_path),
+        timeout_s=30,
+    )
+    assert started.running and started.pid is not None
+    tree = [psutil.Process(started.pid), *psutil.Process(started.pid).children(recursive=True)]
+    assert len(tree) == 2
+    assert services.start(tmp_path, "tree", ["false"], ready=lambda: True, timeout_s=1).pid == started.pid
+
+    assert services.stop(tmp_path, "tree", grace_s=1)
+    time.sleep(0.2)
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
+    assert not services.status(tmp_path, "tree").running
+    assert not services.stop(tmp_path, "tree")
+
+
+def test_a_service_that_exits_at_once_names_its_log(tmp_path: Path) -> None:
+    with pytest.raises(services.ServiceError, match=r"exited with code 3; see .*crash\.log"):
+        services.start(
+            tmp_path,
+            "crash",
+            [sys.executable, "-c", "raise SystemExit(3)"],
+            ready=lambda: False,
+            timeout_s=10,
+        )
+
+
+def test_a_service_that_never_gets_ready_is_stopped_and_reported(tmp_path: Path) -> None:
+    with pytest.raises(services.ServiceError, match=r"slow was not ready after 1 s; see .*slow\.log"):
+        services.start(
+            tmp_path,
+            "slow",
+            [sys.executable, "-c", "import time; time.sleep(60)"],
+            ready=lambda: False,
+            timeout_s=1,
+        )
+    assert not services.status(tmp_path, "slow").running
