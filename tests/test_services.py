@@ -14,8 +14,8 @@ from monitorlink import services
 # A parent that starts a child which ignores SIGTERM, like the parts `airflow standalone` leaves behind.
 STUBBORN_TREE = """
 import signal, subprocess, sys, time
-IGNORE_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-child = subprocess.Popen([sys.executable, "-c", IGNORE_TERM + "print('child up', flush=True); time.sleep(300)"])
+CHILD = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('child up', flush=True); "
+child = subprocess.Popen([sys.executable, "-c", CHILD + "time.sleep(99)"])
 print("parent up", child.pid, flush=True)
 time.sleep(300)
 """
