@@ -38,7 +38,7 @@ def availability() -> None:
         from monitorlink.pipelines import availability as pipeline
 
         settings = load_settings()
-        broker.start(settings)
+        broker.require(settings)
         return pipeline.as_dicts(pipeline.pull(settings))
 
     @task

@@ -95,6 +95,15 @@ def start(settings: Settings, timeout_s: float = 30.0) -> BrokerState:
     return state(settings)
 
 
+def require(settings: Settings) -> BrokerState:
+    """Start the embedded broker if needed and make sure the broker in use answers, before any client."""
+    current = start(settings)
+    if not current.healthy:
+        where = "the embedded broker" if current.embedded else "the cluster in MONITORLINK_KAFKA_BOOTSTRAP"
+        raise services.ServiceError(f"{where} at {current.bootstrap} does not answer a metadata request")
+    return current
+
+
 def stop(settings: Settings) -> bool:
     """Stop the embedded broker by PID; returns whether it was running."""
     return services.stop(settings.run_dir, SERVICE)

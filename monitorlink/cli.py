@@ -20,16 +20,27 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    """Everything once: broker, availability pipeline through Kafka, warehouse build, summary."""
-    state = broker.start(settings)
+    """Everything once: broker, availability pipeline through Kafka, warehouse build, summary.
+
+    Leaves the machine as it found it: a broker this run started is stopped again (the lake holds
+    everything); one that was already running (`make up`) keeps running.
+    """
+    started_here = settings.embedded_broker and not broker.state(settings).running
+    state = broker.require(settings)
     console.print(f"broker: {state.bootstrap} ({'embedded tansu' if state.embedded else 'external cluster'})")
-    pulled = availability.pull(settings)
-    published = availability.publish(settings, pulled, force=args.force)
-    stats = availability.land(settings, [ref for item in published for ref in item.messages])
-    result = build(settings)
+    try:
+        pulled = availability.pull(settings)
+        published = availability.publish(settings, pulled, force=args.force)
+        stats = availability.land(settings, [ref for item in published for ref in item.messages])
+        result = build(settings)
+    finally:
+        if started_here:
+            broker.stop(settings)
     print_run_summary(
         settings, pulled, {item.raw_path: len(item.messages) for item in published}, stats, result, console
     )
+    if started_here:
+        console.print("The embedded broker was stopped again; `make up` keeps it running.")
     return 0
 
 
@@ -50,7 +61,7 @@ def _broker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _ingest(settings: Settings, args: argparse.Namespace) -> int:
-    broker.start(settings)
+    broker.require(settings)
     stats = availability.ingest(settings, follow=args.follow)
     console.print(
         f"consumed {stats.consumed}, validated {stats.validated}, quarantined {stats.quarantined}, "
@@ -60,7 +71,7 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _pull(settings: Settings, args: argparse.Namespace) -> int:
-    broker.start(settings)
+    broker.require(settings)
     pulled = availability.pull(settings, tuple(args.source) or None)
     published = availability.publish(settings, pulled, force=args.force)
     for item in pulled:

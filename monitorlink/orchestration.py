@@ -64,7 +64,7 @@ def _airflow_healthy() -> bool:
 
 def up(settings: Settings) -> list[services.ServiceStatus]:
     """Start broker, ingester service and Airflow; returns their status once each answers."""
-    broker.start(settings)
+    broker.require(settings)
     bin_dir = Path(sys.executable).parent
     ingester = services.start(
         settings.run_dir,

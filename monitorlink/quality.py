@@ -26,6 +26,8 @@ import great_expectations as gx  # noqa: E402  (its import logs at INFO unless s
 from great_expectations.core.batch_definition import BatchDefinition  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
+logging.getLogger("great_expectations").setLevel(logging.WARNING)  # and again: its import resets it
+
 
 @dataclass(frozen=True)
 class RuleFailure:

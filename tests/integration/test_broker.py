@@ -62,6 +62,10 @@ def test_configured_cluster_means_no_embedded_broker(own_broker: Settings) -> No
     state = broker.start(external)
     assert not state.embedded and state.pid is None and not state.healthy
     assert not services.status(external.run_dir, broker.SERVICE).running
+    with pytest.raises(
+        services.ServiceError, match=r"cluster in MONITORLINK_KAFKA_BOOTSTRAP at 127\.0\.0\.1:\d+"
+    ):
+        broker.require(external)
 
 
 def test_a_port_held_by_someone_else_is_reported(own_broker: Settings) -> None:
