@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from monitorlink.config import Settings
+from monitorlink.lake import fsync_directory
 
 
 class BuildError(RuntimeError):
@@ -134,11 +135,7 @@ def publish(build_file: Path, published: Path) -> None:
     """Atomically replace the published warehouse with a finished build (same file system)."""
     published.parent.mkdir(parents=True, exist_ok=True)
     os.replace(build_file, published)
-    directory = os.open(published.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    fsync_directory(published.parent)
 
 
 def connect_readonly(settings: Settings) -> duckdb.DuckDBPyConnection:

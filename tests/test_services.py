@@ -45,24 +45,16 @@ def test_stop_kills_the_whole_tree_even_children_that_ignore_sigterm(tmp_path: P
     assert not services.stop(tmp_path, "tree")
 
 
-def test_a_service_that_exits_at_once_names_its_log(tmp_path: Path) -> None:
-    with pytest.raises(services.ServiceError, match=r"exited with code 3; see .*crash\.log"):
-        services.start(
-            tmp_path,
-            "crash",
-            [sys.executable, "-c", "raise SystemExit(3)"],
-            ready=lambda: False,
-            timeout_s=10,
-        )
-
-
-def test_a_service_that_never_gets_ready_is_stopped_and_reported(tmp_path: Path) -> None:
-    with pytest.raises(services.ServiceError, match=r"slow was not ready after 1 s; see .*slow\.log"):
-        services.start(
-            tmp_path,
-            "slow",
-            [sys.executable, "-c", "import time; time.sleep(60)"],
-            ready=lambda: False,
-            timeout_s=1,
-        )
-    assert not services.status(tmp_path, "slow").running
+@pytest.mark.parametrize(
+    ("name", "code", "message"),
+    [
+        ("crash", "raise SystemExit(3)", r"crash exited with code 3; see .*crash\.log"),
+        ("slow", "import time; time.sleep(60)", r"slow was not ready after 1 s; see .*slow\.log"),
+    ],
+)
+def test_a_service_that_does_not_come_up_is_stopped_and_names_its_log(
+    tmp_path: Path, name: str, code: str, message: str
+) -> None:
+    with pytest.raises(services.ServiceError, match=message):
+        services.start(tmp_path, name, [sys.executable, "-c", code], ready=lambda: False, timeout_s=1)
+    assert not services.status(tmp_path, name).running

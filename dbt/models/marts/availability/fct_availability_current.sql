@@ -1,31 +1,4 @@
 -- Current state per provider offer: the figure with the newest measured_at (ties: newest publication).
-select
-    offer_key,
-    provider_name,
-    offer_name,
-    target_group,
-    location_text,
-    gemeente_code,
-    location_gemeente_codes,
-    location_is_regional,
-    care_types,
-    is_crisis,
-    contract_text,
-    free_places,
-    waitlist_size,
-    wait_weeks_intake,
-    wait_weeks_treatment,
-    wait_weeks,
-    wait_text_intake,
-    wait_text_treatment,
-    wait_kind_intake,
-    wait_kind_treatment,
-    figure_quality,
-    note,
-    measured_at,
-    measured_at_precision,
-    published_at,
-    event_id,
-    source_url
-from {{ ref('int_availability__offer_measurements') }}
-where recency_rank = 1
+select * exclude (is_current, is_late_arrival, ingested_at, source_name)
+from {{ ref('fct_availability_history') }}
+where is_current
