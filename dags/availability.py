@@ -61,6 +61,7 @@ def availability() -> None:
 
     @task
     def build_warehouse(landed: dict[str, int]) -> str:
+        """`landed` is only there to run this after landing; the build reads the lake, not the XCom."""
         from monitorlink.config import load_settings
         from monitorlink.warehouse import build
 

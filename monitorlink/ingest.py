@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -341,7 +342,10 @@ def run_consumer(
         nonlocal stopping
         stopping = True
 
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # Only the main thread may install handlers; elsewhere (some executors) the caller owns shutdown.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    signals = (signal.SIGTERM, signal.SIGINT) if in_main_thread else ()
+    previous = {sig: signal.signal(sig, _stop) for sig in signals}
     started = last_data = time.monotonic()
     try:
         while not stopping:

@@ -130,3 +130,12 @@ def test_every_injected_defect_lands_in_quarantine_with_its_reason(
         f"select count(*) from read_parquet('{lake.zone('validated', 'availability')}/**/*.parquet')"
     ).fetchone()
     assert validated == (148,)
+
+
+def test_landing_works_outside_the_main_thread(kafka_settings: Settings) -> None:
+    """Some executors run tasks in worker threads, where signal handlers cannot be installed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stats = pool.submit(_ingest, kafka_settings, (str(SNAPSHOT_AUG_06),)).result(timeout=180)
+    assert (stats.validated, stats.quarantined) == (108, 0)
