@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.table import Table
 
-from monitorlink import broker, orchestration, services
+from monitorlink import broker, orchestration, quality_report, services
 from monitorlink.config import Settings, load_settings
+from monitorlink.lake import Lake
 from monitorlink.pipelines import availability
 from monitorlink.summary import print_run_summary
 from monitorlink.warehouse import BuildError, build
@@ -97,6 +101,45 @@ def _service_status(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_json(data: object) -> None:
+    """Plain JSON on stdout for machines: no colours, no wrapping."""
+    print(json.dumps(data, default=str, ensure_ascii=False, indent=2))
+
+
+def _quality_report(settings: Settings, args: argparse.Namespace) -> int:
+    lake = Lake(settings.lake_root)
+    if args.batch:
+        rows = quality_report.quarantined_rows(lake, args.dataset or "availability", args.batch)
+        if args.json:
+            _print_json([dataclasses.asdict(row) for row in rows])
+            return 0
+        table = Table(title=f"Quarantined rows of batch {args.batch}")
+        for column in ("partition@offset", "event_id", "reasons"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(
+                f"{row.kafka_partition}@{row.kafka_offset}", row.event_id or "", "\n".join(row.reasons)
+            )
+        console.print(table)
+        return 0
+    batches = quality_report.batches(lake, args.dataset)[: args.limit]
+    if args.json:
+        _print_json([dataclasses.asdict(batch) for batch in batches])
+        return 0
+    table = Table(title=f"Quality per batch (newest first, {len(batches)} shown) — lake {lake.root}")
+    for column in ("dataset", "batch", "landed at (UTC)", "validated", "quarantined", "rules"):
+        table.add_column(column, justify="right" if column in ("validated", "quarantined") else "left")
+    for batch in batches:
+        rules = ", ".join(f"{rule} ×{count}" for rule, count in batch.rules.items())
+        landed = f"{batch.landed_at:%Y-%m-%d %H:%M:%S}"
+        table.add_row(
+            batch.dataset, batch.batch_id, landed, str(batch.validated), str(batch.quarantined), rules
+        )
+    console.print(table)
+    console.print("Reasons of one batch: monitorlink quality report --batch <batch>")
+    return 0
+
+
 def _up(settings: Settings, args: argparse.Namespace) -> int:
     for current in orchestration.up(settings):
         console.print(f"{current.name}: running (pid {current.pid}), log {current.log_file}")
@@ -145,6 +188,14 @@ def parser() -> argparse.ArgumentParser:
     build_cmd = commands.add_parser("build", help="build the warehouse with dbt and publish it atomically")
     build_cmd.add_argument("--select", help="dbt node selection, e.g. 'source:lake.availability+'")
     build_cmd.set_defaults(handler=_build)
+
+    quality = commands.add_parser("quality", help="what the quality gate decided, from the lake")
+    quality.add_argument("action", choices=["report"])
+    quality.add_argument("--dataset", help="only this dataset (default: all)")
+    quality.add_argument("--batch", help="list the quarantined rows of one batch with their reasons")
+    quality.add_argument("--limit", type=int, default=50, help="newest N batches (default 50)")
+    quality.add_argument("--json", action="store_true", help="machine-readable output")
+    quality.set_defaults(handler=_quality_report)
 
     commands.add_parser("up", help="start broker, ingester and Airflow on 127.0.0.1").set_defaults(
         handler=_up
