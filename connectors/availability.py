@@ -25,51 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pyarrow as pa
 
 from connectors.wait_wording import WaitKind, read_wait_wording
 from monitorlink.config import PROJECT_ROOT
+from monitorlink.contracts import load_contract
 
-SOURCE_NAME = "availability"
-SCHEMA_VERSION = 1
+#: The feed's contract (`contracts/availability.v1.yaml`); the event schema below is derived from it.
+CONTRACT = load_contract("availability.v1")
+SOURCE_NAME = CONTRACT.name
+SCHEMA_VERSION = CONTRACT.version
 _EVENT_NAMESPACE = uuid.UUID("5d0f6c1e-7a55-4f38-9a51-6a3e0b6e2a10")
 
 #: Arrow schema of one `availability.v1` event as it lands in the validated zone.
-EVENT_SCHEMA = pa.schema(
-    [
-        pa.field("event_id", pa.string(), nullable=False),
-        pa.field("schema_version", pa.int32()),
-        pa.field("offer_key", pa.string()),
-        pa.field("provider_agb", pa.string()),
-        pa.field("provider_name", pa.string()),
-        pa.field("offer", pa.string()),
-        pa.field("product_category", pa.string()),
-        pa.field("care_types", pa.list_(pa.string())),
-        pa.field("is_crisis", pa.bool_()),
-        pa.field("location", pa.string()),
-        pa.field("gemeente_code", pa.string()),
-        pa.field("location_gemeente_codes", pa.list_(pa.string())),
-        pa.field("location_is_regional", pa.bool_()),
-        pa.field("target_group", pa.string()),
-        pa.field("contract", pa.string()),
-        pa.field("free_places", pa.int64()),
-        pa.field("waitlist_size", pa.int64()),
-        pa.field("wait_weeks_intake", pa.float64()),
-        pa.field("wait_weeks_treatment", pa.float64()),
-        pa.field("wait_text_intake", pa.string()),
-        pa.field("wait_text_treatment", pa.string()),
-        pa.field("wait_kind_intake", pa.string()),
-        pa.field("wait_kind_treatment", pa.string()),
-        pa.field("quality", pa.string()),
-        pa.field("note", pa.string()),
-        pa.field("measured_at", pa.timestamp("us", tz="UTC")),
-        pa.field("measured_at_precision", pa.string()),
-        pa.field("published_at", pa.timestamp("us", tz="UTC")),
-        pa.field("source_url", pa.string()),
-        pa.field("source_name", pa.string()),
-        pa.field("source_row", pa.int64()),
-    ]
-)
+EVENT_SCHEMA = CONTRACT.arrow_schema()
 
 _TARGET_GROUPS = {"jeugd": "jeugd", "volwassenen": "volwassenen", "wmo": "volwassenen"}
 _REGION_WORDS = re.compile(r"twente|regio|alle 14|heel ")

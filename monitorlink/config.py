@@ -40,7 +40,6 @@ class Settings:
     snapshot_sources: tuple[str, ...]
     wait_norm_months: float
     dbt_project_dir: Path
-    expectations_dir: Path
 
     @property
     def embedded_broker(self) -> bool:
@@ -81,5 +80,4 @@ def load_settings() -> Settings:
         snapshot_sources=tuple(s for s in snapshots.split(",") if s.strip()) or _default_snapshots(),
         wait_norm_months=float(_env("MONITORLINK_WAIT_NORM_MONTHS", "4")),
         dbt_project_dir=PROJECT_ROOT / "dbt",
-        expectations_dir=PROJECT_ROOT / "expectations",
     )

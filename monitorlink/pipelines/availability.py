@@ -44,7 +44,7 @@ def feed(settings: Settings) -> Feed:
     return Feed(
         dataset=availability.SOURCE_NAME,
         schema=availability.EVENT_SCHEMA,
-        suite=load_suite(settings.expectations_dir / "availability.v1.json"),
+        suite=load_suite(availability.CONTRACT.suite),
         schema_version=availability.SCHEMA_VERSION,
     )
 

@@ -1,0 +1,198 @@
+"""Feed contracts as code: one versioned YAML file per feed in `contracts/`.
+
+A contract names every field with its type, whether it is required, and its allowed values or range.
+The parser's Arrow schema is derived from it (`arrow_schema`); the expectation suite and the dbt models
+are checked against it in the tests, so a change in one place that the others do not follow fails CI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import yaml
+
+from monitorlink.config import PROJECT_ROOT
+
+CONTRACTS_DIR = PROJECT_ROOT / "contracts"
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "double": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "list<string>": pa.list_(pa.string()),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a contract and what must hold for it."""
+
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    accepted_values: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        """The Arrow type this field lands as in the lake."""
+        return _ARROW_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A feed's contract: identity, version, and its fields in order."""
+
+    name: str
+    version: int
+    topic: str
+    key: str
+    suite: Path
+    description: str
+    fields: tuple[Field, ...]
+
+    @property
+    def id(self) -> str:
+        """`<name>.v<version>`, the spelling used for topics, suites and file names."""
+        return f"{self.name}.v{self.version}"
+
+    def field(self, name: str) -> Field:
+        """One field by name; a KeyError names the contract."""
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"{self.id} has no field {name!r}")
+
+    def arrow_schema(self) -> pa.Schema:
+        """The schema rows of this feed have in the validated zone (before the ingester's own columns)."""
+        return pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required) for f in self.fields])
+
+
+def _field(entry: dict[str, Any], source: Path) -> Field:
+    if entry.get("type") not in _ARROW_TYPES:
+        raise ValueError(f"{source}: field {entry.get('name')!r} has unknown type {entry.get('type')!r}")
+    values = entry.get("accepted_values")
+    return Field(
+        name=entry["name"],
+        type=entry["type"],
+        description=entry.get("description", ""),
+        required=bool(entry.get("required", False)),
+        accepted_values=tuple(values) if values is not None else None,
+        min=entry.get("min"),
+        max=entry.get("max"),
+        pattern=entry.get("pattern"),
+    )
+
+
+@cache
+def load_contract(contract_id: str) -> Contract:
+    """Load `contracts/<contract_id>.yaml`, e.g. `availability.v1`."""
+    path = CONTRACTS_DIR / f"{contract_id}.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    contract = Contract(
+        name=document["name"],
+        version=int(document["version"]),
+        topic=document["topic"],
+        key=document["key"],
+        suite=PROJECT_ROOT / document["suite"],
+        description=document.get("description", "").strip(),
+        fields=tuple(_field(entry, path) for entry in document["fields"]),
+    )
+    if contract.id != contract_id:
+        raise ValueError(f"{path}: name and version say {contract.id}, the file name says {contract_id}")
+    return contract
+
+
+# For each kind of rule: what the contract says for a field, and how a GX expectation / dbt test says it.
+_GX_RULES: dict[str, tuple[Callable[[Field], Any], Callable[[dict[str, Any]], Any]]] = {
+    "expect_column_values_to_not_be_null": (lambda f: True if f.required else None, lambda kw: True),
+    "expect_column_values_to_be_in_set": (
+        lambda f: frozenset(f.accepted_values) if f.accepted_values else None,
+        lambda kw: frozenset(kw["value_set"]),
+    ),
+    "expect_column_values_to_be_between": (
+        lambda f: (f.min, f.max) if (f.min, f.max) != (None, None) else None,
+        lambda kw: (kw.get("min_value"), kw.get("max_value")),
+    ),
+    "expect_column_values_to_match_regex": (lambda f: f.pattern, lambda kw: kw["regex"]),
+}
+_DBT_RULES: dict[str, tuple[Callable[[Field], Any], Callable[[dict[str, Any]], Any]]] = {
+    "accepted_values": (
+        lambda f: frozenset(f.accepted_values) if f.accepted_values else None,
+        lambda args: frozenset(args["values"]),
+    ),
+    "in_range": (
+        lambda f: (f.min, f.max) if (f.min, f.max) != (None, None) else None,
+        lambda args: (args.get("min_value"), args.get("max_value")),
+    ),
+}
+
+
+def suite_mismatches(contract: Contract, suite: dict[str, Any]) -> list[str]:
+    """Where an expectation suite (its JSON document) disagrees with the contract; empty when in step.
+
+    Required fields need a not-null expectation; accepted values, ranges and patterns need the same
+    expectation with the same arguments; and the suite may only name fields the contract has.
+    """
+    names = {f.name for f in contract.fields}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    problems = []
+    for expectation in suite["expectations"]:
+        kwargs = expectation["kwargs"]
+        for key in ("column", "column_A", "column_B"):
+            if key in kwargs and kwargs[key] not in names:
+                problems.append(f"the suite names {kwargs[key]!r}, which {contract.id} does not have")
+        if "column" in kwargs:
+            found[(expectation["type"], kwargs["column"])] = kwargs
+    for f in contract.fields:
+        for rule, (wanted, read) in _GX_RULES.items():
+            kwargs = found.get((rule, f.name))
+            if wanted(f) != (read(kwargs) if kwargs else None):
+                problems.append(
+                    f"{f.name}: {contract.id} says {wanted(f)!r}; the suite's {rule} says {kwargs!r}"
+                )
+    return problems
+
+
+def staging_mismatches(contract: Contract, staging_sql: str, staging_yml: dict[str, Any]) -> list[str]:
+    """Where a dbt staging model (its SQL and its properties file) disagrees with the contract.
+
+    The model must select every contract field (renaming is fine: `quality as figure_quality`), and its
+    accepted_values and in_range tests must say what the contract says, under the renamed column.
+    """
+    renamed = dict(re.findall(r"^\s*(?:timezone\('UTC', )?(\w+)\)? as (\w+),?$", staging_sql, re.MULTILINE))
+    selected = set(re.findall(r"^\s*(\w+),?$", staging_sql, re.MULTILINE)) | set(renamed)
+    problems = [
+        f"{f.name}: in {contract.id}, not selected by the model"
+        for f in contract.fields
+        if f.name not in selected
+    ]
+    (model,) = staging_yml["models"]
+    tests = {column["name"]: column.get("data_tests", []) for column in model.get("columns", [])}
+    for f in contract.fields:
+        column = renamed.get(f.name, f.name)
+        declared = {
+            name: body.get("arguments", {})
+            for test in tests.get(column, [])
+            if isinstance(test, dict)
+            for name, body in test.items()
+        }
+        for rule, (wanted, read) in _DBT_RULES.items():
+            got = read(declared[rule]) if rule in declared else None
+            if (wanted(f) is not None and got != wanted(f)) or (got is not None and wanted(f) is None):
+                problems.append(
+                    f"{column}: {contract.id} says {wanted(f)!r}; the dbt test {rule} says {got!r}"
+                )
+    return problems

@@ -1,0 +1,99 @@
+"""Contracts as code: the parser's schema comes from the contract; suite and dbt must agree with it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from connectors.availability import CONTRACT, EVENT_SCHEMA, fetch_snapshot, snapshot_events
+from monitorlink.config import PROJECT_ROOT
+from monitorlink.contracts import load_contract, staging_mismatches, suite_mismatches
+from tests.conftest import SNAPSHOT_AUG_14
+
+STAGING = PROJECT_ROOT / "dbt" / "models" / "staging" / "availability"
+
+
+def _suite() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(CONTRACT.suite.read_text(encoding="utf-8"))
+    return document
+
+
+def _staging() -> tuple[str, dict[str, Any]]:
+    sql = (STAGING / "stg_availability__events.sql").read_text(encoding="utf-8")
+    return sql, yaml.safe_load((STAGING / "_availability__models.yml").read_text(encoding="utf-8"))
+
+
+def test_parser_schema_and_events_follow_the_contract() -> None:
+    assert EVENT_SCHEMA.names == [f.name for f in CONTRACT.fields]
+    assert EVENT_SCHEMA.field("measured_at").nullable is False
+    event = next(snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_14))))
+    assert list(event) == EVENT_SCHEMA.names
+    assert CONTRACT.topic == "availability.v1" and CONTRACT.key == "offer_key"
+
+
+def test_suite_and_staging_model_agree_with_the_contract() -> None:
+    assert suite_mismatches(CONTRACT, _suite()) == []
+    assert staging_mismatches(CONTRACT, *_staging()) == []
+
+
+def test_a_contract_change_the_suite_does_not_follow_is_named() -> None:
+    changed = CONTRACT.field("target_group")
+    contract = _with_field(changed.__class__(**{**changed.__dict__, "accepted_values": ("jeugd",)}))
+    problems = suite_mismatches(contract, _suite())
+    assert len(problems) == 1 and problems[0].startswith(
+        "target_group: availability.v1 says frozenset({'jeugd'})"
+    )
+
+
+def test_a_suite_rule_on_a_field_the_contract_lacks_is_named() -> None:
+    suite = _suite()
+    suite["expectations"].append(
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "postcode"}, "meta": {}}
+    )
+    assert "the suite names 'postcode', which availability.v1 does not have" in suite_mismatches(
+        CONTRACT, suite
+    )
+
+
+def test_a_staging_model_that_drops_a_field_or_a_range_is_named() -> None:
+    sql, properties = _staging()
+    properties["models"][0]["columns"] = [
+        c for c in properties["models"][0]["columns"] if c["name"] != "free_places"
+    ]
+    problems = staging_mismatches(CONTRACT, sql.replace("        waitlist_size,\n", ""), properties)
+    assert "waitlist_size: in availability.v1, not selected by the model" in problems
+    assert any(
+        p.startswith("free_places: availability.v1 says (0, None); the dbt test in_range says None")
+        for p in problems
+    )
+
+
+def test_contract_files_name_themselves_and_know_their_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import monitorlink.contracts as contracts
+
+    document = yaml.safe_load((contracts.CONTRACTS_DIR / "availability.v1.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "availability.v2.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    document["fields"][0]["type"] = "uuid"
+    (tmp_path / "broken.v1.yaml").write_text(yaml.safe_dump({**document, "name": "broken"}), encoding="utf-8")
+    monkeypatch.setattr(contracts, "CONTRACTS_DIR", tmp_path)
+    load_contract.cache_clear()
+    try:
+        with pytest.raises(
+            ValueError, match=r"name and version say availability\.v1, the file name says availability\.v2"
+        ):
+            load_contract("availability.v2")
+        with pytest.raises(ValueError, match="field 'event_id' has unknown type 'uuid'"):
+            load_contract("broken.v1")
+    finally:
+        load_contract.cache_clear()
+
+
+def _with_field(replacement: Any) -> Any:
+    fields = tuple(replacement if f.name == replacement.name else f for f in CONTRACT.fields)
+    return CONTRACT.__class__(**{**CONTRACT.__dict__, "fields": fields})
