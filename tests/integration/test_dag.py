@@ -67,3 +67,15 @@ def test_availability_dag_lands_the_snapshots_and_publishes_the_warehouse(
     assert second.state == DagRunState.SUCCESS, "a re-run on the same snapshots is a no-op, not a failure"
     with connect_readonly(kafka_settings) as db:
         assert db.sql("select count(*) from fct_availability_history").fetchone() == (260,)
+
+
+def test_every_dag_imports_cleanly_and_carries_owner_tags_retries_and_docs(airflow_home: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))  # examples are off: AIRFLOW__CORE__LOAD_EXAMPLES
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == {path.stem for path in (PROJECT_ROOT / "dags").glob("*.py")}
+    for dag in bag.dags.values():
+        assert dag.tags and dag.doc_md, dag.dag_id
+        for task in dag.tasks:
+            assert task.owner == "monitorlink" and task.retries >= 1, (dag.dag_id, task.task_id)
