@@ -78,4 +78,4 @@ def test_every_dag_imports_cleanly_and_carries_owner_tags_retries_and_docs(airfl
     for dag in bag.dags.values():
         assert dag.tags and dag.doc_md, dag.dag_id
         for task in dag.tasks:
-            assert task.owner == "monitorlink" and task.retries >= 1, (dag.dag_id, task.task_id)
+            assert task.owner == "monitorlink" and (task.retries or 0) >= 1, (dag.dag_id, task.task_id)
