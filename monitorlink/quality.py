@@ -26,7 +26,9 @@ import great_expectations as gx  # noqa: E402  (its import logs at INFO unless s
 from great_expectations.core.batch_definition import BatchDefinition  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
-logging.getLogger("great_expectations").setLevel(logging.WARNING)  # and again: its import resets it
+# Some GX modules pin their own logger to INFO on import; keep their chatter out of our output.
+for _name in ("great_expectations", "great_expectations.data_context.types.base"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
