@@ -46,6 +46,16 @@ class Field:
     pattern: str | None = None
 
     @property
+    def allowed(self) -> frozenset[str] | None:
+        """The accepted values as a set (order carries no meaning), or None when any value goes."""
+        return frozenset(self.accepted_values) if self.accepted_values else None
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None] | None:
+        """(min, max) where the contract sets a range, else None."""
+        return (self.min, self.max) if (self.min, self.max) != (None, None) else None
+
+    @property
     def arrow_type(self) -> pa.DataType:
         """The Arrow type this field lands as in the lake."""
         return _ARROW_TYPES[self.type]
@@ -118,25 +128,16 @@ def load_contract(contract_id: str) -> Contract:
 # For each kind of rule: what the contract says for a field, and how a GX expectation / dbt test says it.
 _GX_RULES: dict[str, tuple[Callable[[Field], Any], Callable[[dict[str, Any]], Any]]] = {
     "expect_column_values_to_not_be_null": (lambda f: True if f.required else None, lambda kw: True),
-    "expect_column_values_to_be_in_set": (
-        lambda f: frozenset(f.accepted_values) if f.accepted_values else None,
-        lambda kw: frozenset(kw["value_set"]),
-    ),
+    "expect_column_values_to_be_in_set": (lambda f: f.allowed, lambda kw: frozenset(kw["value_set"])),
     "expect_column_values_to_be_between": (
-        lambda f: (f.min, f.max) if (f.min, f.max) != (None, None) else None,
+        lambda f: f.bounds,
         lambda kw: (kw.get("min_value"), kw.get("max_value")),
     ),
     "expect_column_values_to_match_regex": (lambda f: f.pattern, lambda kw: kw["regex"]),
 }
 _DBT_RULES: dict[str, tuple[Callable[[Field], Any], Callable[[dict[str, Any]], Any]]] = {
-    "accepted_values": (
-        lambda f: frozenset(f.accepted_values) if f.accepted_values else None,
-        lambda args: frozenset(args["values"]),
-    ),
-    "in_range": (
-        lambda f: (f.min, f.max) if (f.min, f.max) != (None, None) else None,
-        lambda args: (args.get("min_value"), args.get("max_value")),
-    ),
+    "accepted_values": (lambda f: f.allowed, lambda args: frozenset(args["values"])),
+    "in_range": (lambda f: f.bounds, lambda args: (args.get("min_value"), args.get("max_value"))),
 }
 
 

@@ -43,11 +43,12 @@ def _datasets(lake: Lake, dataset: str | None) -> list[str]:
 
 
 def _counts(lake: Lake, zone: str, dataset: str) -> dict[str, tuple[datetime, int]]:
-    if not lake.parquet_files(zone, dataset):
+    files = [str(p) for p in lake.parquet_files(zone, dataset)]
+    if not files:
         return {}
     rows = duckdb.sql(
         "select _batch_id, timezone('UTC', min(_ingested_at)), count(*) from read_parquet($files) group by 1",
-        params={"files": [str(p) for p in lake.parquet_files(zone, dataset)]},
+        params={"files": files},
     ).fetchall()
     return {batch: (landed_at, count) for batch, landed_at, count in rows}
 

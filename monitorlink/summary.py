@@ -6,19 +6,17 @@ shows what an analyst will find when they open the same files.
 
 from __future__ import annotations
 
-import duckdb
+from collections import Counter
+
 from rich.console import Console
 from rich.table import Table
 
+from monitorlink import quality_report
 from monitorlink.config import Settings
 from monitorlink.ingest import IngestStats
 from monitorlink.lake import Lake
 from monitorlink.pipelines.availability import PulledSnapshot
 from monitorlink.warehouse import BuildResult, connect_readonly
-
-
-def _lake_glob(lake: Lake, zone: str, dataset: str) -> str | None:
-    return f"{lake.zone(zone, dataset)}/**/*.parquet" if lake.parquet_files(zone, dataset) else None
 
 
 def snapshot_table(pulled: list[PulledSnapshot], published: dict[str, int]) -> Table:
@@ -39,20 +37,15 @@ def ingestion_table(lake: Lake, dataset: str, stats: IngestStats) -> Table:
     table.add_column("what")
     table.add_column("this run", justify="right")
     table.add_column("lake total", justify="right")
-    totals = {"validated": 0, "quarantine": 0}
-    rules: list[tuple[str, int]] = []
-    for zone in totals:
-        pattern = _lake_glob(lake, zone, dataset)
-        if pattern:
-            counted = duckdb.sql(f"select count(*) from read_parquet('{pattern}')").fetchone()
-            totals[zone] = counted[0] if counted else 0
-    quarantine = _lake_glob(lake, "quarantine", dataset)
-    if quarantine:
-        rules = duckdb.sql(
-            "select rule, count(*) from"
-            f" (select unnest(failed_rules) as rule from read_parquet('{quarantine}'))"
-            " group by rule order by 2 desc, 1"
-        ).fetchall()
+    landed = quality_report.batches(lake, dataset)
+    totals = {
+        "validated": sum(batch.validated for batch in landed),
+        "quarantine": sum(batch.quarantined for batch in landed),
+    }
+    rule_counts: Counter[str] = Counter()
+    for batch in landed:
+        rule_counts.update(batch.rules)
+    rules = sorted(rule_counts.items(), key=lambda item: (-item[1], item[0]))
     table.add_row("events consumed", str(stats.consumed), "")
     table.add_row("validated → lake", str(stats.validated), str(totals["validated"]))
     table.add_row("quarantined", str(stats.quarantined), str(totals["quarantine"]))

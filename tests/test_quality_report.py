@@ -62,3 +62,22 @@ def test_cli_prints_the_report_and_json(settings: Settings, capsys: pytest.Captu
     assert [(b["validated"], b["quarantined"]) for b in report] == [(2, 0), (2, 2)]
     assert main(["quality", "report", "--batch", report[1]["batch_id"], "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+def test_run_summary_shows_the_same_lake_totals_as_the_report(settings: Settings) -> None:
+    from rich.console import Console
+
+    from monitorlink.ingest import IngestStats
+    from monitorlink.summary import ingestion_table
+
+    _land_two_batches(settings)
+    console = Console(width=120, record=True)
+    console.print(ingestion_table(Lake(settings.lake_root), "availability", IngestStats()))
+    rows = {
+        cells[0]: cells[-1]
+        for line in console.export_text().splitlines()
+        if (cells := [cell.strip() for cell in line.strip("│").split("│")]) and len(cells) == 3
+    }
+    assert rows["validated → lake"] == "4" and rows["quarantined"] == "2"
+    for rule in ("provider_present", "target_group_known", "wait_intake_in_range"):
+        assert rows[f"quarantine rule: {rule}"] == "1"
