@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml uv.lock
 
 install: $(STAMP) ## create .venv from uv.lock (Python 3.11), installing uv first if needed
 
-run: install ## start the embedded defaults, run every pipeline once, print a summary
-	$(BIN)/monitorlink run
+run: install ## start the embedded defaults, run every pipeline once on simulated + real data, print a summary
+	MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink run --simulated
 
 test: install lint typecheck ## lint, type-check and run the whole test suite (real broker, dbt, GX, Airflow)
 	$(BIN)/pytest -q

@@ -6,17 +6,24 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from monitorlink import broker, orchestration, quality_report, services
+from connectors.cbs import CbsError
+from monitorlink import broker, orchestration, pseudonym, quality_report, services
 from monitorlink.config import Settings, load_settings
 from monitorlink.lake import Lake
-from monitorlink.pipelines import availability
-from monitorlink.summary import print_run_summary
+from monitorlink.pipelines import availability, deliveries
+from monitorlink.simulator import SimulationResult, simulate, simulation_result
+from monitorlink.simulator.cbs import CbsServer
+from monitorlink.sources import FILE_SOURCES
+from monitorlink.summary import delivery_outcomes_table, print_run_summary
 from monitorlink.warehouse import BuildError, build
 
 # Tables stay readable in logs and CI, where there is no terminal to measure.
@@ -24,11 +31,17 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    """Everything once: broker, availability pipeline through Kafka, warehouse build, summary.
+    """Everything once: every source into the lake, warehouse build, summary.
 
-    Leaves the machine as it found it: a broker this run started is stopped again (the lake holds
-    everything); one that was already running (`make up`) keeps running.
+    With `--simulated` the file sources read the simulator's landing folders and CBS is answered by the
+    loopback OData server over the simulated tables (`make run`); without it, the configured landing
+    folder and CBS endpoints are used. Leaves the machine as it found it: a broker this run started is
+    stopped again (the lake holds everything); one that was already running (`make up`) keeps running.
     """
+    _warn_dev_mode()
+    simulation = _simulation(settings) if args.simulated else None
+    if simulation is not None:
+        settings = dataclasses.replace(settings, landing_root=simulation.landing)
     started_here = settings.embedded_broker and not broker.state(settings).running
     state = broker.require(settings)
     console.print(f"broker: {state.bootstrap} ({'embedded tansu' if state.embedded else 'external cluster'})")
@@ -36,15 +49,66 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         pulled = availability.pull(settings)
         published = availability.publish(settings, pulled, force=args.force)
         stats = availability.land(settings, [ref for item in published for ref in item.messages])
-        result = build(settings)
     finally:
         if started_here:
             broker.stop(settings)
+    outcomes = {name: deliveries.land_folder(settings, name) for name in FILE_SOURCES}
+    with CbsServer(simulation.cbs_tables) if simulation else nullcontext() as server:
+        if server is not None:
+            settings = dataclasses.replace(settings, cbs_v3_url=server.v3_url, cbs_v4_url=server.v4_url)
+        outcomes["cbs"] = deliveries.pull_cbs(settings)
+    result = build(settings)
     print_run_summary(
-        settings, pulled, {item.raw_path: len(item.messages) for item in published}, stats, result, console
+        settings,
+        pulled,
+        {item.raw_path: len(item.messages) for item in published},
+        stats,
+        outcomes,
+        result,
+        console,
     )
     if started_here:
         console.print("The embedded broker was stopped again; `make up` keeps it running.")
+    return 0
+
+
+def _warn_dev_mode() -> None:
+    if pseudonym.dev_mode() and not os.environ.get(pseudonym.KEY_VARIABLE):
+        console.print(
+            "[bold yellow]DEV MODE[/bold yellow]: pseudonyms use the public development key. "
+            f"Fine for simulated data only; set {pseudonym.KEY_VARIABLE} for real deliveries."
+        )
+
+
+def _simulation(settings: Settings) -> SimulationResult:
+    """The simulated deliveries under `<home>/simulation`, made once (the simulator is deterministic)."""
+    root = settings.home / "simulation"
+    if (root / "manifest.json").exists():
+        return simulation_result(root)
+    console.print(f"simulating Twente 2019–2025 into {root} …")
+    return simulate(root, pseudonym.pseudonym_key())
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    _warn_dev_mode()
+    root = Path(args.out) if args.out else settings.home / "simulation"
+    result = simulate(root, pseudonym.pseudonym_key(), args.seed, args.defect_rate, args.revision_rate)
+    files = ", ".join(f"{count} {source}" for source, count in result.files.items())
+    console.print(
+        f"wrote {files} deliveries to {result.landing}, CBS tables to {result.cbs_tables}, "
+        f"{len(result.defects)} injected defects and {len(result.revisions)} revisions listed in "
+        f"{root / 'manifest.json'}"
+    )
+    return 0
+
+
+def _land(settings: Settings, args: argparse.Namespace) -> int:
+    _warn_dev_mode()
+    if args.source == "cbs":
+        outcomes = deliveries.pull_cbs(settings)
+    else:
+        outcomes = deliveries.land_folder(settings, args.source)
+    console.print(delivery_outcomes_table(args.source, outcomes))
     return 0
 
 
@@ -166,6 +230,11 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run every pipeline once and print a summary")
     run.add_argument("--force", action="store_true", help="re-publish snapshots already in the lake")
+    run.add_argument(
+        "--simulated",
+        action="store_true",
+        help="file sources and CBS from the feed simulator (what `make run` does)",
+    )
     run.set_defaults(handler=_run)
 
     broker_cmd = commands.add_parser("broker", help="manage the embedded Kafka-protocol broker")
@@ -184,6 +253,25 @@ def parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="land availability events from Kafka in the lake")
     ingest.add_argument("--follow", action="store_true", help="keep running until SIGTERM (the service)")
     ingest.set_defaults(handler=_ingest)
+
+    simulate_cmd = commands.add_parser(
+        "simulate", help="write realistic deliveries of every source, with injected defects and a manifest"
+    )
+    simulate_cmd.add_argument("--out", help="folder to write to (default: $MONITORLINK_HOME/simulation)")
+    simulate_cmd.add_argument("--seed", type=int, default=2026, help="same seed, same files (default 2026)")
+    simulate_cmd.add_argument(
+        "--defect-rate", type=float, default=0.005, help="share of deliveries per defect kind (min. one each)"
+    )
+    simulate_cmd.add_argument(
+        "--revision-rate", type=float, default=0.05, help="share of TMSD quarters revised later"
+    )
+    simulate_cmd.set_defaults(handler=_simulate)
+
+    land = commands.add_parser(
+        "land", help="land new deliveries of a file source from its landing folder, or fetch CBS"
+    )
+    land.add_argument("source", choices=[*FILE_SOURCES, "cbs"])
+    land.set_defaults(handler=_land)
 
     build_cmd = commands.add_parser("build", help="build the warehouse with dbt and publish it atomically")
     build_cmd.add_argument("--select", help="dbt node selection, e.g. 'source:lake.availability+'")
@@ -217,7 +305,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.handler(load_settings(), args))
-    except (BuildError, services.ServiceError, TimeoutError, FileNotFoundError, ValueError) as error:
+    except (
+        BuildError,
+        services.ServiceError,
+        TimeoutError,
+        FileNotFoundError,
+        ValueError,
+        pseudonym.MissingPseudonymKey,
+        CbsError,
+    ) as error:
         console.print(f"[bold red]error:[/bold red] {error}")
         return 1
 

@@ -40,6 +40,13 @@ class Settings:
     snapshot_sources: tuple[str, ...]
     wait_norm_months: float
     dbt_project_dir: Path
+    landing_root: Path
+    delivery_chunk: int
+    cbs_v3_url: str
+    cbs_v4_url: str
+    cbs_tables: tuple[tuple[str, str], ...]
+    http_timeout_s: float
+    http_retries: int
 
     @property
     def embedded_broker(self) -> bool:
@@ -80,4 +87,22 @@ def load_settings() -> Settings:
         snapshot_sources=tuple(s for s in snapshots.split(",") if s.strip()) or _default_snapshots(),
         wait_norm_months=float(_env("MONITORLINK_WAIT_NORM_MONTHS", "4")),
         dbt_project_dir=PROJECT_ROOT / "dbt",
+        landing_root=_env_path("MONITORLINK_LANDING_ROOT", home / "landing"),
+        delivery_chunk=int(_env("MONITORLINK_DELIVERY_CHUNK", "50")),
+        cbs_v3_url=_env("MONITORLINK_CBS_V3_URL", "https://opendata.cbs.nl/ODataApi/OData"),
+        cbs_v4_url=_env("MONITORLINK_CBS_V4_URL", "https://datasets.cbs.nl/odata/v1/CBS"),
+        cbs_tables=_cbs_tables(_env("MONITORLINK_CBS_TABLES", "03759ned:v3,85098NED:v4")),
+        http_timeout_s=float(_env("MONITORLINK_HTTP_TIMEOUT_S", "30")),
+        http_retries=int(_env("MONITORLINK_HTTP_RETRIES", "3")),
     )
+
+
+def _cbs_tables(text: str) -> tuple[tuple[str, str], ...]:
+    """`03759ned:v3,85098NED:v4` → ((table, api), …); the API version must be v3 or v4."""
+    tables = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        table, _, api = item.partition(":")
+        if api not in ("v3", "v4"):
+            raise ValueError(f"MONITORLINK_CBS_TABLES: {item!r} needs :v3 or :v4 after the table id")
+        tables.append((table, api))
+    return tuple(tables)

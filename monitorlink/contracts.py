@@ -7,6 +7,7 @@ are checked against it in the tests, so a change in one place that the others do
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "int64": pa.int64(),
     "double": pa.float64(),
     "bool": pa.bool_(),
+    "date": pa.date32(),
     "timestamp": pa.timestamp("us", tz="UTC"),
     "list<string>": pa.list_(pa.string()),
 }
@@ -44,10 +46,20 @@ class Field:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    header: str | None = None
+    renamed_from: tuple[str, ...] = ()
+    pseudonym: bool = False
+    reference: str | None = None
 
     @property
     def allowed(self) -> frozenset[str] | None:
-        """The accepted values as a set (order carries no meaning), or None when any value goes."""
+        """The accepted values as a set (order carries no meaning), or None when any value goes.
+
+        `reference: <seed>.<column>` takes them from a dbt seed, so the quality gate's referential check
+        and the warehouse's reference table cannot drift apart.
+        """
+        if self.reference:
+            return reference_values(self.reference)
         return frozenset(self.accepted_values) if self.accepted_values else None
 
     @property
@@ -62,16 +74,31 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """How a file feed arrives: its format, the file-name pattern, and the sheet (workbooks only).
+
+    The pattern's named groups `scope`, `period` and `version` say what a delivery covers: a higher
+    version of the same scope and period is a revision that replaces it.
+    """
+
+    format: str
+    file_pattern: str
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
 class Contract:
     """A feed's contract: identity, version, and its fields in order."""
 
     name: str
     version: int
-    topic: str
-    key: str
     suite: Path
     description: str
     fields: tuple[Field, ...]
+    topic: str | None = None
+    key: str | None = None
+    delivery: Delivery | None = None
+    unique_key: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -103,7 +130,19 @@ def _field(entry: dict[str, Any], source: Path) -> Field:
         min=entry.get("min"),
         max=entry.get("max"),
         pattern=entry.get("pattern"),
+        header=entry.get("header"),
+        renamed_from=tuple(entry.get("renamed_from", ())),
+        pseudonym=bool(entry.get("pseudonym", False)),
+        reference=entry.get("reference"),
     )
+
+
+@cache
+def reference_values(reference: str) -> frozenset[str]:
+    """The values of one column of a dbt seed, e.g. `twente_gemeenten.gm_code`."""
+    seed, column = reference.split(".")
+    with (PROJECT_ROOT / "dbt" / "seeds" / f"{seed}.csv").open(encoding="utf-8", newline="") as handle:
+        return frozenset(row[column] for row in csv.DictReader(handle))
 
 
 @cache
@@ -111,14 +150,17 @@ def load_contract(contract_id: str) -> Contract:
     """Load `contracts/<contract_id>.yaml`, e.g. `availability.v1`."""
     path = CONTRACTS_DIR / f"{contract_id}.yaml"
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    delivery = document.get("delivery")
     contract = Contract(
         name=document["name"],
         version=int(document["version"]),
-        topic=document["topic"],
-        key=document["key"],
         suite=PROJECT_ROOT / document["suite"],
         description=document.get("description", "").strip(),
         fields=tuple(_field(entry, path) for entry in document["fields"]),
+        topic=document.get("topic"),
+        key=document.get("key"),
+        delivery=Delivery(**delivery) if delivery else None,
+        unique_key=tuple(document.get("unique_key", ())),
     )
     if contract.id != contract_id:
         raise ValueError(f"{path}: name and version say {contract.id}, the file name says {contract_id}")
@@ -152,11 +194,21 @@ def suite_mismatches(contract: Contract, suite: dict[str, Any]) -> list[str]:
     problems = []
     for expectation in suite["expectations"]:
         kwargs = expectation["kwargs"]
-        for key in ("column", "column_A", "column_B"):
-            if key in kwargs and kwargs[key] not in names:
-                problems.append(f"the suite names {kwargs[key]!r}, which {contract.id} does not have")
+        named = [kwargs[key] for key in ("column", "column_A", "column_B") if key in kwargs]
+        for column in named + list(kwargs.get("column_list", [])):
+            # `_`-columns are the platform's own delivery bookkeeping, not the feed's.
+            if column not in names and not column.startswith("_"):
+                problems.append(f"the suite names {column!r}, which {contract.id} does not have")
         if "column" in kwargs:
             found[(expectation["type"], kwargs["column"])] = kwargs
+        if expectation["type"] == "expect_compound_columns_to_be_unique":
+            found[(expectation["type"], "")] = kwargs
+    if contract.unique_key:
+        unique = found.get(("expect_compound_columns_to_be_unique", ""), {}).get("column_list", [])
+        if [c for c in unique if not c.startswith("_")] != list(contract.unique_key):
+            problems.append(
+                f"{contract.id} has unique key {list(contract.unique_key)}; the suite checks {unique}"
+            )
     for f in contract.fields:
         for rule, (wanted, read) in _GX_RULES.items():
             kwargs = found.get((rule, f.name))

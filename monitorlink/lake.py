@@ -40,6 +40,8 @@ class RawRecord:
     size_bytes: int
     received_at: str
     path: str
+    received_sha256: str | None = None
+    redacted_values: int = 0
 
 
 class Lake:
@@ -68,11 +70,24 @@ class Lake:
         with path.open(encoding="utf-8") as handle:
             return [RawRecord(**json.loads(line)) for line in handle if line.strip()]
 
-    def store_raw(self, source: str, name: str, content: bytes, origin: str) -> tuple[RawRecord, bool]:
-        """Keep input bytes as received; returns the record and whether these bytes are new to the lake."""
+    def store_raw(
+        self,
+        source: str,
+        name: str,
+        content: bytes,
+        origin: str,
+        received_sha256: str | None = None,
+        redacted_values: int = 0,
+    ) -> tuple[RawRecord, bool]:
+        """Keep input bytes as received; returns the record and whether these bytes are new to the lake.
+
+        The one exception to "as received": identifier values that were citizen service numbers are
+        stored already pseudonymised (`redacted_values` of them); `received_sha256` is then the checksum
+        of the bytes as delivered, so a re-delivery is still recognised.
+        """
         digest = hashlib.sha256(content).hexdigest()
         for record in self.manifest(source):
-            if record.sha256 == digest:
+            if (record.received_sha256 or record.sha256) == (received_sha256 or digest):
                 return record, False
         now = datetime.now(UTC)
         path = self.zone("raw", source) / now.date().isoformat() / f"{digest[:16]}-{name}"
@@ -85,6 +100,8 @@ class Lake:
             size_bytes=len(content),
             received_at=now.isoformat(),
             path=str(path.relative_to(self.root)),
+            received_sha256=received_sha256 if received_sha256 != digest else None,
+            redacted_values=redacted_values,
         )
         self._append_manifest(source, record)
         return record, True

@@ -31,6 +31,10 @@ for _name in ("great_expectations", "great_expectations.data_context.types.base"
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 
+#: `critical` quarantines; `warning` lets the data pass with a flag the analyst can see.
+SEVERITIES = ("critical", "warning")
+
+
 @dataclass(frozen=True)
 class RuleFailure:
     """One broken rule: its stable name, the readable reason, and the offending column and value."""
@@ -39,6 +43,12 @@ class RuleFailure:
     reason: str
     column: str | None = None
     value: Any = None
+    severity: str = "critical"
+
+    @property
+    def is_critical(self) -> bool:
+        """Critical failures stop the row (stream feeds) or the whole delivery (file feeds)."""
+        return self.severity == "critical"
 
     def describe(self) -> str:
         """One line for people: `rule: reason (column=value)`."""
@@ -86,6 +96,10 @@ def load_suite(path: Path) -> Suite:
             raise ValueError(
                 f"{path}: expectation {expectation.expectation_type} lacks meta.rule/meta.reason"
             )
+        if meta.get("severity", "critical") not in SEVERITIES:
+            raise ValueError(
+                f"{path}: rule {meta['rule']} has severity {meta['severity']!r}; use {SEVERITIES}"
+            )
     return Suite(path=path, expectation_suite=suite)
 
 
@@ -111,18 +125,19 @@ def validate(frame: pd.DataFrame, suite: Suite) -> ValidationOutcome:
             continue
         column = config.kwargs.get("column") or config.kwargs.get("column_A")
         rule, reason = str(config.meta["rule"]), str(config.meta["reason"])
+        severity = str(config.meta.get("severity", "critical"))
         details = expectation_result.result or {}
         indexes = details.get("unexpected_index_list")
         raised = (expectation_result.exception_info or {}).get("raised_exception")
         if not indexes or raised:
             message = (expectation_result.exception_info or {}).get("exception_message")
             suffix = f" — could not be evaluated: {message}" if raised else ""
-            outcome.batch_failures.append(RuleFailure(rule, reason + suffix, column))
+            outcome.batch_failures.append(RuleFailure(rule, reason + suffix, column, None, severity))
             continue
         for index in indexes:
             value = frame.at[index, column] if column in frame.columns else None
             outcome.row_failures.setdefault(int(index), []).append(
-                RuleFailure(rule, reason, column, _plain(value))
+                RuleFailure(rule, reason, column, _plain(value), severity)
             )
     return outcome
 

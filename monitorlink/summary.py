@@ -13,6 +13,7 @@ from rich.table import Table
 
 from monitorlink import quality_report
 from monitorlink.config import Settings
+from monitorlink.deliveries import DeliveryOutcome, delivery_log
 from monitorlink.ingest import IngestStats
 from monitorlink.lake import Lake
 from monitorlink.pipelines.availability import PulledSnapshot
@@ -53,6 +54,62 @@ def ingestion_table(lake: Lake, dataset: str, stats: IngestStats) -> Table:
     for rule, count in rules:
         table.add_row(f"  quarantine rule: {rule}", str(stats.rules.get(rule, 0)), str(count))
     return table
+
+
+def delivery_outcomes_table(source: str, outcomes: list[DeliveryOutcome]) -> Table:
+    """What this run decided per delivery of one source (only deliveries new to the lake)."""
+    table = Table(title=f"{source}: {len(outcomes)} new deliveries")
+    for column in ("delivery", "outcome", "rows", "critical rules", "warnings"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for outcome in outcomes:
+        table.add_row(
+            outcome.name,
+            outcome.outcome,
+            str(sum(outcome.rows.values())),
+            _counts(outcome.critical),
+            _counts(outcome.warnings),
+        )
+    return table
+
+
+def sources_table(lake: Lake, this_run: dict[str, list[DeliveryOutcome]]) -> Table:
+    """Per file/API source: deliveries and rows this run and in the lake, and every rule that fired."""
+    table = Table(title="Deliveries per source (this run / lake total, from the delivery logs)")
+    for column in ("source", "new", "validated", "quarantined", "re-deliveries", "rows validated", "reasons"):
+        table.add_column(column, justify="left" if column in ("source", "reasons") else "right")
+    for name in this_run:
+        logged = delivery_log(lake, name)
+        new = this_run[name]
+        verdicts = Counter(o.outcome for o in logged)
+        critical: Counter[str] = Counter()
+        warnings: Counter[str] = Counter()
+        for outcome in logged:
+            critical.update(outcome.critical)
+            warnings.update(outcome.warnings)
+        reasons = "; ".join(
+            part
+            for part in (
+                f"quarantined: {_counts(critical)}" if critical else "",
+                f"flagged: {_counts(warnings)}" if warnings else "",
+            )
+            if part
+        )
+        table.add_row(
+            name,
+            str(len(new)),
+            str(verdicts["validated"]),
+            str(verdicts["quarantined"]),
+            str(verdicts["redelivery_ignored"]),
+            str(sum(sum(o.rows.values()) for o in logged if o.outcome == "validated")),
+            reasons,
+        )
+    return table
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(
+        f"{rule} ×{count}" for rule, count in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
+    )
 
 
 def norm_table(settings: Settings) -> Table:
@@ -99,6 +156,7 @@ def print_run_summary(
     pulled: list[PulledSnapshot],
     published: dict[str, int],
     stats: IngestStats,
+    outcomes: dict[str, list[DeliveryOutcome]],
     build: BuildResult,
     console: Console | None = None,
 ) -> None:
@@ -107,6 +165,7 @@ def print_run_summary(
     lake = Lake(settings.lake_root)
     console.print(snapshot_table(pulled, published))
     console.print(ingestion_table(lake, "availability", stats))
+    console.print(sources_table(lake, outcomes))
     console.print(norm_table(settings))
     console.print(
         f"\n[bold]Warehouse[/bold] published at {build.published_path} "
@@ -115,6 +174,7 @@ def print_run_summary(
         f'[bold]Query it[/bold]: .venv/bin/python -c "import duckdb; '
         f"print(duckdb.connect('{build.published_path}', read_only=True)"
         f".sql('select * from fct_offer_wait_norm limit 5'))\"\n"
-        f"[bold]Quarantine reasons[/bold]: {lake.zone('quarantine', 'availability')}/**/*.validation.json\n"
+        f"[bold]Quarantine reasons[/bold]: `monitorlink quality report`, the delivery logs "
+        f"{lake.root}/raw/<source>/deliveries.jsonl and {lake.root}/quarantine/**/*.validation.json\n"
         f"[bold]Operators[/bold]: `make up` starts the broker, the ingester and Airflow on 127.0.0.1"
     )

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 
 from monitorlink.config import Settings
 from monitorlink.lake import fsync_directory
+from monitorlink.sources import lake_datasets
 
 
 class BuildError(RuntimeError):
@@ -52,6 +54,7 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
     started = time.monotonic()
     build_dir = settings.warehouse_path.parent / ".build"
     build_dir.mkdir(parents=True, exist_ok=True)
+    lake_inputs = _lake_inputs(settings.lake_root, build_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     build_file = build_dir / f"{settings.warehouse_path.stem}-{stamp}.duckdb"
     dbt_dir = settings.home / "dbt"
@@ -67,7 +70,7 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
         "--log-path",
         str(dbt_dir / "logs"),
         "--vars",
-        json.dumps({"wait_norm_months": settings.wait_norm_months}),
+        json.dumps({"wait_norm_months": settings.wait_norm_months, "lake_inputs": lake_inputs}),
         "--no-use-colors",
         "--quiet",
     ]
@@ -93,6 +96,25 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
         nodes_skipped=sum(status == "skipped" for status in statuses),
         seconds=time.monotonic() - started,
     )
+
+
+def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
+    """What each dbt source reads: the dataset's Parquet files, or an empty file with its schema.
+
+    A source that has delivered nothing yet still has a contract, so its models build (empty, typed)
+    instead of failing the whole warehouse on DuckDB's "no files found".
+    """
+    inputs = {}
+    for dataset, schema in lake_datasets().items():
+        folder = lake_root / "validated" / dataset
+        if any(folder.glob("ingest_date=*/*.parquet")):
+            inputs[dataset] = f"{folder}/ingest_date=*/*.parquet"
+            continue
+        empty = build_dir / "empty" / f"{dataset}.parquet"
+        empty.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(schema.empty_table(), empty)
+        inputs[dataset] = str(empty)
+    return inputs
 
 
 def _dbt_executable() -> str:

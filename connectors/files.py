@@ -1,0 +1,255 @@
+"""Reading delivered files the way they really arrive: encoding, delimiter, Dutch headers, Dutch numbers.
+
+Shared by the file connectors (TMSD, chain, education). Everything here is lenient about *form* and strict
+about *content*: a cp1252 file, a comma-separated file or a header with stray spaces is read and flagged
+(a warning the analyst can see), while a value that does not fit the contract is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from monitorlink.contracts import Contract, Field
+from monitorlink.quality import RuleFailure
+
+#: The CBS/TMSD way of saying "suppressed": a lone dot (sometimes padded).
+SUPPRESSED = "."
+
+
+@dataclass
+class ParsedTable:
+    """One contract's rows read from one delivery, before types and quality are checked.
+
+    `rows` hold the delivered values under contract field names; `row_numbers` say where each row is in
+    the file (line or sheet row), so every reason can name it. `flags` are warnings about the delivery as
+    a whole; `problems` are critical ones (a required column missing) that stop the delivery.
+    """
+
+    contract: Contract
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)
+    flags: list[RuleFailure] = field(default_factory=list)
+    problems: list[RuleFailure] = field(default_factory=list)
+
+
+def decode(content: bytes) -> tuple[str, str]:
+    """Text and the encoding it was in: UTF-8 (with or without BOM) or, failing that, Windows-1252.
+
+    cp1252 decodes almost any bytes, so UTF-8 is tried first and strictly; older deliveries are cp1252.
+    """
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return content.decode("cp1252"), "cp1252"
+
+
+def sniff_delimiter(text: str, expected: str = ";") -> str:
+    """The delimiter of a CSV text, judged on its header line; `expected` when the header is ambiguous."""
+    header = text.split("\n", 1)[0]
+    counts = {candidate: header.count(candidate) for candidate in (";", ",", "\t", "|")}
+    best = max(counts, key=lambda candidate: counts[candidate])
+    return best if counts[best] > counts.get(expected, 0) else expected
+
+
+def normalise_header(header: str) -> str:
+    """`' Aantal  met TLV '` → `aantal_met_tlv`: case, accents, spacing and punctuation do not matter."""
+    plain = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
+
+
+def map_columns(headers: Sequence[str], contract: Contract) -> tuple[dict[int, Field], ParsedTable]:
+    """Which delivered column is which contract field, with flags for whatever had to be interpreted.
+
+    A header matches a field by its name, its Dutch `header`, or a name an earlier version used
+    (`renamed_from`, flagged `column_renamed`). Headers that only match after normalising are flagged
+    `header_normalised`; unknown columns `unexpected_column`; a missing required field is critical.
+    """
+    table = ParsedTable(contract)
+    by_key: dict[str, tuple[Field, bool]] = {}
+    for f in contract.fields:
+        for spelling in (f.name, f.header or f.name):
+            by_key[normalise_header(spelling)] = (f, False)
+        for old in f.renamed_from:
+            by_key[normalise_header(old)] = (f, True)
+    mapping: dict[int, Field] = {}
+    for index, header in enumerate(headers):
+        match = by_key.get(normalise_header(header or ""))
+        if match is None:
+            if header:
+                table.flags.append(
+                    RuleFailure(
+                        "unexpected_column",
+                        "column not in the contract; kept in the raw zone only",
+                        "header",
+                        header,
+                        "warning",
+                    )
+                )
+            continue
+        f, renamed = match
+        mapping[index] = f
+        if renamed:
+            reason = f"column {header!r} is the old name of {f.name!r}; read as {f.name}"
+            table.flags.append(RuleFailure("column_renamed", reason, "header", header, "warning"))
+        elif header not in (f.name, f.header):
+            reason = f"header {header!r} read as {f.header or f.name!r} (spacing or case differs)"
+            table.flags.append(RuleFailure("header_normalised", reason, "header", header, "warning"))
+    found = {f.name for f in mapping.values()}
+    for f in contract.fields:
+        if f.required and f.name not in found:
+            reason = f"required column {f.header or f.name!r} is missing from the delivery"
+            table.problems.append(RuleFailure("columns_match_contract", reason, "header", f.name))
+    return mapping, table
+
+
+def read_csv(content: bytes, contract: Contract) -> ParsedTable:
+    """A `;`-CSV delivery (any encoding/delimiter we can recognise) as rows under contract field names."""
+    text, encoding = decode(content)
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers = next(reader, [])
+    mapping, table = map_columns(headers, contract)
+    if encoding == "cp1252":
+        table.flags.append(
+            RuleFailure(
+                "encoding_not_utf8",
+                "file is Windows-1252, not UTF-8; read as cp1252",
+                "encoding",
+                encoding,
+                "warning",
+            )
+        )
+    if delimiter != ";":
+        table.flags.append(
+            RuleFailure(
+                "delimiter_not_semicolon",
+                f"file is separated by {delimiter!r}, not ';'",
+                "delimiter",
+                delimiter,
+                "warning",
+            )
+        )
+    for line_number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        table.rows.append({f.name: cells[i] if i < len(cells) else None for i, f in mapping.items()})
+        table.row_numbers.append(line_number)
+    return table
+
+
+def read_records(records: Iterable[Mapping[str, Any]], contract: Contract, first_row: int = 1) -> ParsedTable:
+    """JSON records (one object per row) as rows under contract field names, keys mapped like headers."""
+    table = ParsedTable(contract)
+    mapping: dict[str, Field] | None = None
+    for number, record in enumerate(records, start=first_row):
+        if mapping is None:
+            keys = list(record)
+            columns, table = map_columns(keys, contract)
+            mapping = {keys[i]: f for i, f in columns.items()}
+        table.rows.append({f.name: record.get(key) for key, f in mapping.items()})
+        table.row_numbers.append(number)
+    if mapping is None:
+        _, table = map_columns([], contract)
+    return table
+
+
+def to_contract_type(value: Any, f: Field) -> Any:
+    """One delivered value as the contract's type; raises ValueError for a value that does not fit.
+
+    Understands what Dutch deliveries contain: decimal commas ("1.234,50"), dates as dd-mm-yyyy or ISO,
+    whole numbers written as "12" or 12.0, J/N booleans. Empty text is None; a lone "." is `SUPPRESSED`.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+        if value == SUPPRESSED and f.type != "string":
+            return SUPPRESSED
+    kind = f.type
+    if kind == "string":
+        return value if isinstance(value, str) else _number_text(value)
+    if kind in ("int32", "int64"):
+        number = _number(value)
+        if number != int(number):
+            raise ValueError("expected a whole number")
+        return int(number)
+    if kind == "double":
+        return _number(value)
+    if kind == "bool":
+        return _boolean(value)
+    if kind == "date":
+        return _date(value)
+    if kind == "timestamp":
+        return _timestamp(value)
+    raise ValueError(f"no reader for type {kind}")
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).replace(" ", "")
+    if "," in text:  # Dutch: '.' groups thousands, ',' is the decimal mark
+        text = text.replace(".", "").replace(",", ".")
+    return float(text)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("j", "ja", "true", "1", "y", "yes"):
+        return True
+    if text in ("n", "nee", "false", "0", "no"):
+        return False
+    raise ValueError("expected J/N")
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y%m%d"):
+        try:
+            return datetime.strptime(text[:10] if pattern == "%Y-%m-%d" else text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError("expected a date (yyyy-mm-dd or dd-mm-yyyy)")
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def redact_text(content: bytes, replacements: Mapping[str, str]) -> bytes:
+    """The same text file with each standalone token in `replacements` swapped, in its own encoding."""
+    text, encoding = decode(content)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(token) for token in replacements) + r")\b")
+    redacted = pattern.sub(lambda match: replacements[match.group(1)], text)
+    prefix = b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b""
+    return prefix + redacted.encode("utf-8" if encoding == "utf-8-sig" else encoding)

@@ -1,0 +1,31 @@
+-- Absence (thuiszitters) and exemptions per municipality from every workbook (all versions).. Rename and cast only: no joins, no filtering.
+with source as (
+
+    select * from {{ source('education', 'education_absence') }}
+
+),
+
+renamed as (
+
+    select
+        swv_code,
+        schooljaar as school_year,
+        gemeente_code,
+        soort_verzuim as absence_kind,
+        aantal_leerlingen as pupils,
+        aantal_met_jeugdhulp as pupils_with_youth_care,
+        _delivery_file as delivery_file,
+        _delivery_sha256 as delivery_sha256,
+        _delivery_scope as delivery_scope,
+        _delivery_period as delivery_period,
+        _delivery_version as delivery_version,
+        _source_row as source_row,
+        _quality_flags as quality_flags,
+        _batch_id as batch_id,
+        timezone('UTC', _ingested_at) as ingested_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,32 @@
+-- Pupils per school, municipality and school type from every workbook (all versions).. Rename and cast only: no joins, no filtering.
+with source as (
+
+    select * from {{ source('education', 'education_pupils') }}
+
+),
+
+renamed as (
+
+    select
+        swv_code,
+        peildatum as count_date,
+        brin,
+        gemeente_code,
+        onderwijssoort as school_type,
+        aantal_leerlingen as pupils,
+        aantal_met_tlv as pupils_with_tlv,
+        _delivery_file as delivery_file,
+        _delivery_sha256 as delivery_sha256,
+        _delivery_scope as delivery_scope,
+        _delivery_period as delivery_period,
+        _delivery_version as delivery_version,
+        _source_row as source_row,
+        _quality_flags as quality_flags,
+        _batch_id as batch_id,
+        timezone('UTC', _ingested_at) as ingested_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,40 @@
+-- Youth-care trajectories of every TMSD delivery (all versions), renamed to English. Rename and cast only: no joins, no filtering.
+with source as (
+
+    select * from {{ source('tmsd', 'tmsd') }}
+
+),
+
+renamed as (
+
+    select
+        client_pseudo_id,
+        geboortejaar as birth_year,
+        geslacht as sex,
+        gemeente_code,
+        wijk_code as district_code,
+        verwijzer as referrer,
+        hulpvorm,
+        productcode as product_code,
+        aanbieder_agb as provider_agb,
+        segment,
+        startdatum as start_date,
+        einddatum as end_date,
+        reden_beeindiging as end_reason_code,
+        crisis as crisis_code,
+        kosten_eur as cost_eur,
+        _delivery_file as delivery_file,
+        _delivery_sha256 as delivery_sha256,
+        _delivery_scope as delivery_scope,
+        _delivery_period as delivery_period,
+        _delivery_version as delivery_version,
+        _source_row as source_row,
+        _quality_flags as quality_flags,
+        _batch_id as batch_id,
+        timezone('UTC', _ingested_at) as ingested_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,57 @@
+"""The file and API sources as plain functions: land a landing folder, or fetch CBS tables, into the lake.
+
+The Airflow DAGs (`dags/tmsd.py`, `dags/chain.py`, `dags/education.py`, `dags/cbs.py`) and `monitorlink
+run` call exactly these. Each returns the outcome of every delivery it processed this time; deliveries
+already in the lake are skipped, so re-running on the same inputs changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from connectors import cbs
+from monitorlink.config import Settings
+from monitorlink.contracts import reference_values
+from monitorlink.deliveries import DeliveryOutcome, DeliveryProcessor
+from monitorlink.lake import Lake
+from monitorlink.sources import FILE_SOURCES
+
+log = logging.getLogger(__name__)
+
+
+def land_folder(settings: Settings, source: str) -> list[DeliveryOutcome]:
+    """Process every new file in `<landing root>/<source>/`, in name order (so versions come in order)."""
+    connector = FILE_SOURCES[source].connector
+    assert connector is not None
+    folder = settings.landing_root / source
+    processor = DeliveryProcessor(Lake(settings.lake_root), connector, settings.delivery_chunk)
+    outcomes = processor.process(_files(folder))
+    log.info("%s: %d new deliveries from %s", source, len(outcomes), folder)
+    return outcomes
+
+
+def _files(folder: Path) -> Iterator[tuple[str, bytes, str]]:
+    """(name, bytes, origin) of the files in a landing folder, read one at a time."""
+    for path in sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")):
+        yield path.name, path.read_bytes(), str(path)
+
+
+def pull_cbs(settings: Settings) -> list[DeliveryOutcome]:
+    """Fetch each configured CBS table for the Twente municipalities and the Netherlands, and land it."""
+    regions = (*sorted(reference_values("twente_gemeenten.gm_code")), "NL01")
+    processor = DeliveryProcessor(Lake(settings.lake_root), cbs, settings.delivery_chunk)
+    fetched = []
+    for table, api in settings.cbs_tables:
+        base = settings.cbs_v3_url if api == "v3" else settings.cbs_v4_url
+        content = cbs.fetch(table, api, base, regions, settings.http_timeout_s, settings.http_retries)
+        fetched.append((cbs.bundle_name(table, api), content, f"{base}/{table}"))
+    return processor.process(fetched)
+
+
+def as_dicts(outcomes: list[DeliveryOutcome]) -> list[dict[str, Any]]:
+    """XCom-friendly form (counts per rule, no row samples: those are in the delivery log)."""
+    return [{k: v for k, v in asdict(o).items() if k != "samples"} for o in outcomes]

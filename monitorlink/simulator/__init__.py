@@ -1,0 +1,410 @@
+"""`monitorlink simulate`: realistic deliveries of every source, with injected defects and a manifest.
+
+Deterministic by seed. Writes the landing folders (`landing/tmsd/*.csv`, `landing/chain/*.json`,
+`landing/education/*.xlsx`), the CBS tables the loopback OData server answers from (`cbs/`), and
+`manifest.json` listing every injected defect with the file, rows, and what the platform must do with
+it (quarantine under a rule, flag under a rule, or ignore as a re-delivery) — the tests check each one.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from monitorlink.simulator import cbs, chain, education, tmsd
+from monitorlink.simulator.population import Municipality, municipalities, quarters
+
+#: kind → (what the platform must do, the rule it must name), per source.
+DEFECTS: dict[str, dict[str, tuple[str, str]]] = {
+    "tmsd": {
+        "wrong_delimiter": ("flag", "delimiter_not_semicolon"),
+        "cp1252_encoding": ("flag", "encoding_not_utf8"),
+        "header_spaces": ("flag", "header_normalised"),
+        "renamed_column": ("flag", "column_renamed"),
+        "suppressed_value": ("flag", "suppressed_value"),
+        "raw_bsn": ("flag", "bsn_pseudonymised"),
+        "truncated_file": ("flag", "volume_vs_previous"),
+        "duplicated_rows": ("quarantine", "unique_rows"),
+        "unknown_gemeente": ("quarantine", "gemeente_code_known"),
+        "unknown_product": ("quarantine", "productcode_format"),
+        "end_before_start": ("quarantine", "end_not_before_start"),
+        "redelivered_file": ("ignore", "redelivery_ignored"),
+    },
+    "chain": {
+        "raw_bsn": ("flag", "bsn_pseudonymised"),
+        "duplicated_rows": ("quarantine", "unique_rows"),
+        "unknown_gemeente": ("quarantine", "gemeente_code_known"),
+        "unknown_milestone": ("quarantine", "milestone_known"),
+        "recorded_before_occurred": ("quarantine", "recorded_not_before_occurred"),
+        "redelivered_file": ("ignore", "redelivery_ignored"),
+    },
+    "education": {
+        "header_spaces": ("flag", "header_normalised"),
+        "renamed_column": ("flag", "column_renamed"),
+        "suppressed_value": ("flag", "suppressed_value"),
+        "raw_bsn": ("flag", "bsn_pseudonymised"),
+        "totals_mismatch": ("flag", "totals_row_matches"),
+        "negative_count": ("quarantine", "aantal_leerlingen_in_range"),
+        "unknown_gemeente": ("quarantine", "gemeente_code_known"),
+        "end_before_start": ("quarantine", "end_not_before_start"),
+        "redelivered_file": ("ignore", "redelivery_ignored"),
+    },
+}
+CBS_TABLES = {"03759ned": "v3", "85098NED": "v4"}
+
+
+@dataclass
+class Defect:
+    """One injected defect and what the platform must do with it."""
+
+    source: str
+    kind: str
+    file: str
+    expect: str
+    rule: str
+    rows: list[int] = field(default_factory=list)
+    dataset: str | None = None
+
+
+@dataclass
+class _File:
+    """A delivery before it is written: a table (or several sheets) that defects can still change."""
+
+    name: str
+    header: dict[str, list[str]]
+    rows: dict[str, list[list[Any]]]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Where the simulation wrote what."""
+
+    root: Path
+    files: dict[str, int]
+    defects: list[Defect]
+    revisions: list[str]
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def cbs_tables(self) -> Path:
+        return self.root / "cbs"
+
+
+def simulate(
+    root: Path, key: bytes, seed: int = 2026, defect_rate: float = 0.005, revision_rate: float = 0.05
+) -> SimulationResult:
+    """Write every source's deliveries for Twente 2019–2025 under `root`; see the module docstring."""
+    rng = random.Random(f"{seed}:defects")
+    towns = municipalities(seed, key)
+    chain_sim = chain.simulate(towns, seed, key)
+    agb = tmsd.providers(seed)
+    trajectories = {m.code: tmsd.simulate(m, chain_sim.measures, agb, seed) for m in towns}
+    defects: list[Defect] = []
+    files: dict[str, list[_File]] = {
+        "tmsd": _tmsd_files(towns, trajectories),
+        "chain": [
+            _File(
+                f"keten_{partner}_{month}_v1.json",
+                {"records": list(records[0])},
+                {"records": [list(r.values()) for r in records]},
+            )
+            for (partner, month), records in sorted(chain_sim.records.items())
+        ],
+        "education": _education_files(towns, seed),
+    }
+    revisions = _revise(rng, files["tmsd"], trajectories, revision_rate)
+    extra: dict[str, list[tuple[str, bytes]]] = {}
+    for source, kinds in DEFECTS.items():
+        candidates = [f for f in files[source] if not f.options.get("defect") and "_v1." in f.name]
+        for kind, (expect, rule) in kinds.items():
+            chosen = [f for f in candidates if rng.random() < defect_rate and not f.options.get("defect")]
+            eligible = [f for f in candidates if not f.options.get("defect") and _eligible(kind, f)]
+            chosen = [f for f in chosen if f in eligible] or [rng.choice(eligible)]
+            for target in chosen:
+                target.options["defect"] = kind
+                defect = Defect(source, kind, target.name, expect, rule)
+                INJECT[kind](rng, target, defect, towns)
+                defects.append(defect)
+    landing = root / "landing"
+    counts: Counter[str] = Counter()
+    for source, items in files.items():
+        folder = landing / source
+        folder.mkdir(parents=True, exist_ok=True)
+        for item in items:
+            content = _serialise(source, item)
+            (folder / item.name).write_bytes(content)
+            counts[source] += 1
+            if item.options.get("defect") == "redelivered_file":
+                again = item.name.replace("_v1.", "_v2.")
+                extra.setdefault(source, []).append((again, content))
+                next(d for d in defects if d.file == item.name).file = again
+        for name, content in extra.get(source, []):
+            (folder / name).write_bytes(content)
+            counts[source] += 1
+    _cbs_tables(root / "cbs", towns, trajectories)
+    result = SimulationResult(root, dict(counts), defects, revisions)
+    manifest = {
+        "seed": seed,
+        "defect_rate": defect_rate,
+        "revision_rate": revision_rate,
+        "files": dict(counts),
+        "cbs_tables": CBS_TABLES,
+        "revisions": revisions,
+        "defects": [asdict(d) for d in defects],
+    }
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return result
+
+
+def _tmsd_files(towns: list[Municipality], trajectories: dict[str, list[tmsd.Trajectory]]) -> list[_File]:
+    out = []
+    for town in towns:
+        for year, quarter in quarters():
+            rows = tmsd.rows(trajectories[town.code], year, quarter)
+            # Older deliveries came in Windows-1252, as the contract allows.
+            options = {"encoding": "cp1252" if year < 2021 else "utf-8", "town": town}
+            out.append(
+                _File(
+                    f"tmsd_jeugd_{town.code}_{year}Q{quarter}_v1.csv",
+                    {"csv": list(tmsd.HEADER)},
+                    {"csv": rows},
+                    options,
+                )
+            )
+    return out
+
+
+def _education_files(towns: list[Municipality], seed: int) -> list[_File]:
+    by_code = {t.code: t for t in towns}
+    out = []
+    for swv, codes in education.SWVS.items():
+        members = [by_code[c] for c in codes]
+        school_list = education.schools(swv, members, seed)
+        for year, quarter in quarters():
+            sheets = education.workbook_rows(swv, members, school_list, year, quarter, seed)
+            out.append(
+                _File(
+                    f"onderwijs_jeugd_{swv}_{year}Q{quarter}_v1.xlsx",
+                    {k: list(v) for k, v in education.SHEETS.items()},
+                    sheets,
+                    {"swv": swv, "year": year, "quarter": quarter, "town": members[0]},
+                )
+            )
+    return out
+
+
+def _revise(
+    rng: random.Random, deliveries: list[_File], trajectories: dict[str, list[tmsd.Trajectory]], rate: float
+) -> list[str]:
+    """Later corrections of earlier quarters: a few late registrations and corrected end dates."""
+    revised = []
+    for item in list(deliveries):
+        if rng.random() >= rate or item.name.endswith("2025Q4_v1.csv"):
+            continue
+        rows = [list(r) for r in item.rows["csv"]]
+        for row in rng.sample(rows, k=max(1, len(rows) // 50)):
+            if row[11] == "":  # the end was registered late
+                row[11] = (date.fromisoformat(row[10]) + timedelta(days=rng.randrange(30, 60))).isoformat()
+                row[12] = "01"
+        late = [list(r) for r in rng.sample(rows, k=max(1, len(rows) // 40))]
+        for row in late:  # trajectories registered late: another product of the same youth
+            row[7] = row[7][:2] + "Z" + row[7][3:]
+        name = item.name.replace("_v1.csv", "_v2.csv")
+        deliveries.append(_File(name, item.header, {"csv": rows + late}, {**item.options, "revision": True}))
+        item.options["defect"] = "revised"  # keep defects off revised quarters: one story per delivery
+        revised.append(name)
+    return revised
+
+
+def _serialise(source: str, item: _File) -> bytes:
+    if source == "tmsd":
+        return tmsd.csv_bytes(
+            item.header["csv"],
+            item.rows["csv"],
+            item.options.get("delimiter", ";"),
+            item.options.get("encoding", "utf-8"),
+        )
+    if source == "chain":
+        keys = item.header["records"]
+        records = [dict(zip(keys, row, strict=True)) for row in item.rows["records"]]
+        partner, month = item.name.split("_")[1:3]
+        return chain.document(partner, month, records)
+    o = item.options
+    return education.workbook_bytes(
+        o["swv"], o["year"], o["quarter"], item.rows, item.header, o.get("totals_offset", 0)
+    )
+
+
+def _cbs_tables(
+    folder: Path, towns: list[Municipality], trajectories: dict[str, list[tmsd.Trajectory]]
+) -> None:
+    counts: dict[tuple[str, int, str], int] = {}
+    with_stay = {"pleegzorg", "gezinsgericht", "gesloten", "overig verblijf"}
+    for town in towns:
+        for year in range(2019, 2026):
+            first, last = date(year, 1, 1), date(year, 12, 31)
+            running = [t for t in trajectories[town.code] if t.runs_in(first, last) and t.form in tmsd.FORMS]
+            counts[(town.code, year, "T001140")] = len({t.person for t in running})
+            counts[(town.code, year, "A048438")] = len({t.person for t in running if t.form in with_stay})
+            counts[(town.code, year, "A048437")] = len({t.person for t in running if t.form not in with_stay})
+    cbs.write_table(folder, "03759ned", cbs.population_table(towns))
+    cbs.write_table(folder, "85098NED", cbs.youth_care_table(counts))
+
+
+# defects -------------------------------------------------------------------------------------------------
+
+
+def _main_sheet(item: _File) -> str:
+    return next(iter(item.rows))
+
+
+def _eligible(kind: str, item: _File) -> bool:
+    """Some defects need something to work on: rows, a previous quarter, an end date, a cost column."""
+    rows = item.rows[_main_sheet(item)]
+    if kind == "truncated_file":
+        return "Q1_v1" not in item.name and "2019Q" not in item.name and len(rows) > 20
+    if kind == "cp1252_encoding":
+        return item.options.get("encoding") == "utf-8"
+    return len(rows) >= 6
+
+
+def _pick(
+    rng: random.Random,
+    item: _File,
+    defect: Defect,
+    count: int,
+    sheet: str | None = None,
+    where: Callable[[list[Any]], bool] = lambda row: True,
+) -> list[list[Any]]:
+    sheet = sheet or _main_sheet(item)
+    rows = item.rows[sheet]
+    indexes = sorted(rng.sample([i for i, r in enumerate(rows) if where(r)], k=count))
+    first_data_row = 2 if item.name.endswith((".csv", ".json")) else 5
+    defect.rows = [i + first_data_row for i in indexes]
+    defect.dataset = {
+        "leerlingen": "education_pupils",
+        "verzuim": "education_absence",
+        "arrangementen": "education_arrangements",
+    }.get(sheet, defect.source)
+    return [rows[i] for i in indexes]
+
+
+def _column(item: _File, sheet: str, *names: str) -> int:
+    header = item.header[sheet]
+    return next(i for i, h in enumerate(header) if h in names)
+
+
+def _raw_bsn(rng: random.Random, item: _File, defect: Defect, towns: list[Municipality]) -> None:
+    sheet = "arrangementen" if defect.source == "education" else _main_sheet(item)
+    column = _column(item, sheet, "client_pseudo_id", "Client pseudo-ID")
+    for row in _pick(rng, item, defect, 3, sheet):
+        town = next(t for t in towns if row[column] in t._bsn_of)
+        row[column] = town.bsn_of(row[column])
+
+
+def _duplicated_rows(rng: random.Random, item: _File, defect: Defect, towns: list[Municipality]) -> None:
+    rows = item.rows[_main_sheet(item)]
+    copies = [list(r) for r in _pick(rng, item, defect, 2)]
+    defect.rows += [len(rows) + 2 + i for i in range(len(copies))]
+    rows.extend(copies)
+
+
+def _set(
+    column_names: tuple[str, ...],
+    value: Callable[[list[Any], int], Any],
+    count: int = 2,
+    sheet: str | None = None,
+) -> Callable[[random.Random, _File, Defect, list[Municipality]], None]:
+    def inject(rng: random.Random, item: _File, defect: Defect, towns: list[Municipality]) -> None:
+        name = sheet if sheet and sheet in item.rows else _main_sheet(item)
+        column = _column(item, name, *column_names)
+        for row in _pick(rng, item, defect, count, name):
+            row[column] = value(row, column)
+
+    return inject
+
+
+def _rename_header(
+    old: tuple[str, ...], new: str
+) -> Callable[[random.Random, _File, Defect, list[Municipality]], None]:
+    def inject(rng: random.Random, item: _File, defect: Defect, towns: list[Municipality]) -> None:
+        sheet = _main_sheet(item)
+        item.header[sheet][_column(item, sheet, *old)] = new
+
+    return inject
+
+
+def _header_spaces(rng: random.Random, item: _File, defect: Defect, towns: list[Municipality]) -> None:
+    sheet = _main_sheet(item)
+    item.header[sheet] = [
+        f" {h.upper()} " if i % 2 == 0 else f"{h}  " for i, h in enumerate(item.header[sheet])
+    ]
+
+
+def _option(key: str, value: Any) -> Callable[[random.Random, _File, Defect, list[Municipality]], None]:
+    def inject(rng: random.Random, item: _File, defect: Defect, towns: list[Municipality]) -> None:
+        item.options[key] = value
+
+    return inject
+
+
+def _truncate(rng: random.Random, item: _File, defect: Defect, towns: list[Municipality]) -> None:
+    sheet = _main_sheet(item)
+    item.rows[sheet] = item.rows[sheet][: len(item.rows[sheet]) * 3 // 10]
+
+
+def _end_before_start(rng: random.Random, item: _File, defect: Defect, towns: list[Municipality]) -> None:
+    sheet = "arrangementen" if defect.source == "education" else _main_sheet(item)
+    start = _column(item, sheet, "startdatum", "Startdatum")
+    for row in _pick(rng, item, defect, 1, sheet):
+        begin = row[start] if isinstance(row[start], date) else date.fromisoformat(row[start])
+        earlier = begin - timedelta(days=30)
+        row[start + 1] = earlier if defect.source == "education" else earlier.isoformat()
+
+
+def _recorded_before(row: list[Any], column: int) -> Any:
+    return row[column].replace(row[column][:4], str(int(row[column][:4]) - 1), 1)
+
+
+INJECT: dict[str, Callable[[random.Random, _File, Defect, list[Municipality]], None]] = {
+    "wrong_delimiter": _option("delimiter", ","),
+    "cp1252_encoding": _option("encoding", "cp1252"),
+    "header_spaces": _header_spaces,
+    "renamed_column": lambda rng, item, defect, towns: _rename_header(
+        ("kosten_eur", "Aantal met TLV"), "kosten" if defect.source == "tmsd" else "aantal_tlv"
+    )(rng, item, defect, towns),
+    "suppressed_value": lambda rng, item, defect, towns: _set(
+        ("kosten_eur", "Aantal leerlingen"),
+        lambda row, c: ".",
+        3,
+        "verzuim" if defect.source == "education" else None,
+    )(rng, item, defect, towns),
+    "raw_bsn": _raw_bsn,
+    "truncated_file": _truncate,
+    "duplicated_rows": _duplicated_rows,
+    "unknown_gemeente": _set(("gemeente_code", "Gemeentecode"), lambda row, c: "GM9999"),
+    "unknown_product": _set(("productcode",), lambda row, c: "99Z01"),
+    "end_before_start": _end_before_start,
+    "unknown_milestone": _set(("milestone",), lambda row, c: "zitting"),
+    "recorded_before_occurred": _set(("recorded_at",), _recorded_before, 1),
+    "negative_count": _set(("Aantal leerlingen",), lambda row, c: -row[c] if row[c] else -3, 1),
+    "totals_mismatch": _option("totals_offset", 7),
+    "redelivered_file": lambda rng, item, defect, towns: None,
+}
+
+
+def simulation_result(root: Path) -> SimulationResult:
+    """A simulation written earlier, read back from its manifest."""
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    defects = [Defect(**entry) for entry in manifest["defects"]]
+    return SimulationResult(root, manifest["files"], defects, manifest["revisions"])

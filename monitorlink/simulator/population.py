@@ -1,0 +1,110 @@
+"""The simulated region: municipalities, their youths, and the person pool every feed draws from.
+
+Figures are rounded public orders of magnitude (population 2023, share aged 0–17), good enough for
+realistic proportions, not for publication. Every person is a synthetic BSN (valid 11-check) whose
+pseudonym is computed with the platform's own key, so one youth links across TMSD, chain and education
+exactly as real pseudonymised deliveries would.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+from monitorlink.pseudonym import is_bsn, pseudonymise
+
+#: gm_code → (name, inhabitants ~2023, share aged 0–17, care-use factor)
+TWENTE: dict[str, tuple[str, int, float, float]] = {
+    "GM0141": ("Almelo", 73_900, 0.205, 1.20),
+    "GM0147": ("Borne", 24_200, 0.205, 0.95),
+    "GM1774": ("Dinkelland", 26_700, 0.210, 0.80),
+    "GM0153": ("Enschede", 161_000, 0.175, 1.15),
+    "GM0158": ("Haaksbergen", 24_500, 0.195, 0.95),
+    "GM0163": ("Hellendoorn", 36_100, 0.215, 0.90),
+    "GM0164": ("Hengelo", 81_900, 0.190, 1.05),
+    "GM1735": ("Hof van Twente", 35_300, 0.195, 0.90),
+    "GM0168": ("Losser", 22_800, 0.185, 0.95),
+    "GM0173": ("Oldenzaal", 32_000, 0.200, 1.00),
+    "GM1742": ("Rijssen-Holten", 38_600, 0.245, 0.75),
+    "GM0183": ("Tubbergen", 21_500, 0.225, 0.75),
+    "GM1700": ("Twenterand", 34_000, 0.215, 0.95),
+    "GM0189": ("Wierden", 24_600, 0.220, 0.90),
+}
+FIRST_YEAR, LAST_YEAR = 2019, 2025
+WARM_UP_YEARS = 2  # trajectories and cases that started before the first delivered quarter
+
+
+def quarters(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> list[tuple[int, int]]:
+    """(year, quarter) pairs in order."""
+    return [(year, q) for year in range(first_year, last_year + 1) for q in range(1, 5)]
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    """First and last day of a quarter."""
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return start, date.fromordinal(end.toordinal() - 1)
+
+
+@dataclass
+class Municipality:
+    """One municipality's simulated youths, as a pool of synthetic BSNs with cached pseudonyms."""
+
+    code: str
+    name: str
+    inhabitants: int
+    youth_share: float
+    care_factor: float
+    key: bytes
+    rng: random.Random
+    _bsns: list[str] = field(default_factory=list)
+    _pseudonyms: dict[int, str] = field(default_factory=dict)
+    _bsn_of: dict[str, str] = field(default_factory=dict)
+
+    def youths(self, year: int) -> int:
+        """Youths aged 0–17 in a year: a slow decline, as in most of Twente."""
+        return round(self.inhabitants * self.youth_share * (1 - 0.004 * (year - 2023)))
+
+    @cached_property
+    def pool_size(self) -> int:
+        return self.youths(FIRST_YEAR) * 2  # youths come and go over seven years
+
+    def bsn(self, person: int) -> str:
+        """The synthetic BSN of person number `person` (deterministic)."""
+        while len(self._bsns) <= person:
+            self._bsns.append(_new_bsn(self.rng))
+        return self._bsns[person]
+
+    def pseudonym(self, person: int) -> str:
+        """The pseudonym a correct delivery carries for this person."""
+        if person not in self._pseudonyms:
+            self._pseudonyms[person] = pseudonymise(self.bsn(person), self.key)
+            self._bsn_of[self._pseudonyms[person]] = self.bsn(person)
+        return self._pseudonyms[person]
+
+    def bsn_of(self, pseudonym: str) -> str:
+        """The BSN behind a pseudonym this pool handed out (to seed deliveries with raw BSNs)."""
+        return self._bsn_of[pseudonym]
+
+    def person(self) -> int:
+        """A random person of the pool."""
+        return self.rng.randrange(self.pool_size)
+
+
+def _new_bsn(rng: random.Random) -> str:
+    while True:
+        digits = [rng.randrange(10) for _ in range(8)]
+        check = sum(w * d for w, d in zip(range(9, 1, -1), digits, strict=True)) % 11
+        candidate = "".join(map(str, digits)) + str(check)
+        if check < 10 and candidate[0] != "0" and is_bsn(candidate):
+            return candidate
+
+
+def municipalities(seed: int, key: bytes) -> list[Municipality]:
+    """The 14 Twente municipalities, each with its own random stream derived from the seed."""
+    return [
+        Municipality(code, name, inhabitants, share, factor, key, random.Random(f"{seed}:{code}"))
+        for code, (name, inhabitants, share, factor) in TWENTE.items()
+    ]
