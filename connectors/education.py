@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zipfile import BadZipFile
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -32,7 +33,7 @@ def parse(name: str, content: bytes) -> list[ParsedTable]:
     """One table per sheet of the workbook; a missing sheet is a critical problem of that table."""
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
         raise ValueError(f"not an XLSX workbook ({error})") from error
     tables = []
     for contract in contracts:

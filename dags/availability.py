@@ -15,6 +15,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import dag, task
 
+from monitorlink.dag_factory import build_warehouse
 from monitorlink.orchestration import default_args
 
 
@@ -58,14 +59,6 @@ def availability() -> None:
 
         stats = pipeline.land(load_settings(), [MessageRef(**item) for item in messages])
         return {"validated": stats.validated, "quarantined": stats.quarantined, "consumed": stats.consumed}
-
-    @task
-    def build_warehouse(landed: dict[str, int]) -> str:
-        """`landed` is only there to run this after landing; the build reads the lake, not the XCom."""
-        from monitorlink.config import load_settings
-        from monitorlink.warehouse import build
-
-        return str(build(load_settings()).published_path)
 
     build_warehouse(land_events(publish_events(pull_snapshots())))
 

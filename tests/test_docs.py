@@ -20,8 +20,8 @@ def _code_text() -> str:
 
 
 def test_every_environment_variable_the_code_reads_is_in_the_readme_table_and_back() -> None:
-    in_code = set(re.findall(r"MONITORLINK_[A-Z_]+", _code_text())) - {"MONITORLINK_DBT_BUILD_PATH"}
-    in_table = set(re.findall(r"^\| `(MONITORLINK_[A-Z_]+)` \|", README, flags=re.MULTILINE))
+    in_code = set(re.findall(r"MONITORLINK_[A-Z0-9_]+", _code_text())) - {"MONITORLINK_DBT_BUILD_PATH"}
+    in_table = set(re.findall(r"^\| `(MONITORLINK_[A-Z0-9_]+)` \|", README, flags=re.MULTILINE))
     assert in_code == in_table
 
 

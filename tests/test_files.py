@@ -1,0 +1,117 @@
+"""Reading delivered files: encodings, delimiters, Dutch headers and numbers, and redaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from connectors.files import (
+    SUPPRESSED,
+    decode,
+    map_columns,
+    normalise_header,
+    read_csv,
+    redact_text,
+    sniff_delimiter,
+    to_contract_type,
+)
+from monitorlink.contracts import load_contract
+
+TMSD = load_contract("tmsd.v1")
+
+
+def test_utf8_with_or_without_bom_and_cp1252_are_told_apart() -> None:
+    assert decode("reden_beëindiging".encode()) == ("reden_beëindiging", "utf-8")
+    assert decode(b"\xef\xbb\xbfa;b") == ("a;b", "utf-8-sig")
+    assert decode("reden_beëindiging".encode("cp1252")) == ("reden_beëindiging", "cp1252")
+
+
+def test_the_delimiter_is_read_from_the_header_line() -> None:
+    assert sniff_delimiter("a;b;c\n1,5;2;3") == ";"
+    assert sniff_delimiter('a,b,c\n"1,5",2,3') == ","
+    assert sniff_delimiter("a\tb\n") == "\t"
+    assert sniff_delimiter("single\n") == ";"
+
+
+def test_headers_match_by_name_dutch_header_or_old_name_and_say_so() -> None:
+    assert normalise_header("  Aantal  met TLV ") == "aantal_met_tlv"
+    assert normalise_header("reden_beëindiging") == "reden_beeindiging"
+    headers = [" Client_Pseudo_ID ", "kosten", "gemeente_code", "onbekend"]
+    mapping, table = map_columns(headers, TMSD)
+    assert {i: f.name for i, f in mapping.items()} == {
+        0: "client_pseudo_id",
+        1: "kosten_eur",
+        2: "gemeente_code",
+    }
+    assert sorted(f.rule for f in table.flags) == ["column_renamed", "header_normalised", "unexpected_column"]
+    assert all(not f.is_critical for f in table.flags)
+    missing = {f.value for f in table.problems}
+    assert "startdatum" in missing and "client_pseudo_id" not in missing
+    assert all(f.rule == "columns_match_contract" and f.is_critical for f in table.problems)
+
+
+def test_a_cp1252_comma_separated_delivery_is_read_and_flagged() -> None:
+    header = ",".join(f.header or f.name for f in TMSD.fields)
+    line = ",".join(
+        [
+            "a" * 64,
+            "2010",
+            "V",
+            "GM0153",
+            "",
+            "huisarts",
+            "ambulant",
+            "45A01",
+            "12345678",
+            "2",
+            "2023-01-05",
+            "",
+            "",
+            "N",
+            '"1.234,50"',
+        ]
+    )
+    table = read_csv(f"{header}\r\n{line}\r\n\r\n".encode("cp1252"), TMSD)
+    assert {f.rule for f in table.flags} == {"encoding_not_utf8", "delimiter_not_semicolon"}
+    assert table.problems == [] and table.row_numbers == [2]
+    assert table.rows[0]["kosten_eur"] == "1.234,50" and table.rows[0]["gemeente_code"] == "GM0153"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        ("kosten_eur", "1.234,50", 1234.5),
+        ("kosten_eur", "12,5", 12.5),
+        ("kosten_eur", "12.5", 12.5),
+        ("kosten_eur", " . ", SUPPRESSED),
+        ("kosten_eur", "", None),
+        ("geboortejaar", "2010", 2010),
+        ("geboortejaar", 2010.0, 2010),
+        ("startdatum", "05-01-2023", date(2023, 1, 5)),
+        ("startdatum", "2023-01-05", date(2023, 1, 5)),
+        ("startdatum", datetime(2023, 1, 5, 0, 0), date(2023, 1, 5)),
+        ("aanbieder_agb", 12345678, "12345678"),
+    ],
+)
+def test_dutch_values_become_contract_types(name: str, raw: object, expected: object) -> None:
+    assert to_contract_type(raw, TMSD.field(name)) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"), [("geboortejaar", "2010,5"), ("startdatum", "gisteren"), ("kosten_eur", "n.v.t.")]
+)
+def test_values_that_do_not_fit_raise(name: str, raw: str) -> None:
+    with pytest.raises(ValueError):
+        to_contract_type(raw, TMSD.field(name))
+
+
+def test_timestamps_without_zone_are_utc() -> None:
+    field = load_contract("chain.v1").field("occurred_at")
+    assert to_contract_type("2023-02-01T10:00:00", field) == datetime(2023, 2, 1, 10, tzinfo=UTC)
+
+
+def test_redaction_replaces_whole_tokens_and_keeps_the_encoding() -> None:
+    content = "id;x\r\n123456782;beëindigd\r\n1234567829;x\r\n".encode("cp1252")
+    redacted = redact_text(content, {"123456782": "f" * 64})
+    assert redacted.decode("cp1252") == f"id;x\r\n{'f' * 64};beëindigd\r\n1234567829;x\r\n"
