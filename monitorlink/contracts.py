@@ -178,9 +178,22 @@ _GX_RULES: dict[str, tuple[Callable[[Field], Any], Callable[[dict[str, Any]], An
     "expect_column_values_to_match_regex": (lambda f: f.pattern, lambda kw: kw["regex"]),
 }
 _DBT_RULES: dict[str, tuple[Callable[[Field], Any], Callable[[dict[str, Any]], Any]]] = {
-    "accepted_values": (lambda f: f.allowed, lambda args: frozenset(args["values"])),
+    # A field with a reference is checked in the warehouse by a relationships test to that seed instead.
+    "accepted_values": (
+        lambda f: None if f.reference else f.allowed,
+        lambda args: frozenset(args["values"]),
+    ),
+    "relationships": (
+        lambda f: f.reference,
+        lambda args: _seed_name(args["to"]) + "." + args["field"],
+    ),
     "in_range": (lambda f: f.bounds, lambda args: (args.get("min_value"), args.get("max_value"))),
 }
+
+
+def _seed_name(ref: str) -> str:
+    """`ref('twente_gemeenten')` → `twente_gemeenten`."""
+    return ref.removeprefix("ref('").removesuffix("')")
 
 
 def suite_mismatches(contract: Contract, suite: dict[str, Any]) -> list[str]:
@@ -219,7 +232,9 @@ def suite_mismatches(contract: Contract, suite: dict[str, Any]) -> list[str]:
     return problems
 
 
-def staging_mismatches(contract: Contract, staging_sql: str, staging_yml: dict[str, Any]) -> list[str]:
+def staging_mismatches(
+    contract: Contract, staging_sql: str, staging_yml: dict[str, Any], model_name: str | None = None
+) -> list[str]:
     """Where a dbt staging model (its SQL and its properties file) disagrees with the contract.
 
     The model must select every contract field (renaming is fine: `quality as figure_quality`), and its
@@ -232,7 +247,8 @@ def staging_mismatches(contract: Contract, staging_sql: str, staging_yml: dict[s
         for f in contract.fields
         if f.name not in selected
     ]
-    (model,) = staging_yml["models"]
+    models = staging_yml["models"]
+    (model,) = [m for m in models if m["name"] == model_name] if model_name else models
     tests = {column["name"]: column.get("data_tests", []) for column in model.get("columns", [])}
     for f in contract.fields:
         column = renamed.get(f.name, f.name)
@@ -248,4 +264,24 @@ def staging_mismatches(contract: Contract, staging_sql: str, staging_yml: dict[s
                 problems.append(
                     f"{column}: {contract.id} says {wanted(f)!r}; the dbt test {rule} says {got!r}"
                 )
+    return problems
+
+
+def source_mismatches(contract: Contract, sources_yml: dict[str, Any]) -> list[str]:
+    """Where the dbt source table of a dataset disagrees with the contract (columns and not-null tests)."""
+    tables = [t for source in sources_yml["sources"] for t in source["tables"] if t["name"] == contract.name]
+    if len(tables) != 1:
+        return [f"{contract.id}: expected one dbt source table named {contract.name}, found {len(tables)}"]
+    columns = {c["name"]: c.get("data_tests", []) for c in tables[0].get("columns", [])}
+    problems = [
+        f"{name}: a source column {contract.id} does not have"
+        for name in columns.keys() - {f.name for f in contract.fields}
+    ]
+    for f in contract.fields:
+        if f.name not in columns:
+            problems.append(f"{f.name}: in {contract.id}, not documented in the dbt source")
+        elif f.required != ("not_null" in columns[f.name]):
+            problems.append(
+                f"{f.name}: {contract.id} says required={f.required}; the source's not_null disagrees"
+            )
     return problems

@@ -180,12 +180,12 @@ class DeliveryProcessor:
         chunk: list[_Prepared] = []
         for name, content, origin in deliveries:
             digest = hashlib.sha256(content).hexdigest()
-            first_name = self._known.get(digest)
-            if first_name == name:
-                continue
-            self._known[digest] = first_name or name
-            if first_name is not None:
-                outcomes.append(self._redelivery(name, digest, origin, first_name))
+            names = self._known.setdefault(digest, [])
+            if name in names:
+                continue  # exactly this file was processed before: nothing to do
+            names.append(name)
+            if len(names) > 1:
+                outcomes.append(self._redelivery(name, digest, origin, names[0]))
                 continue
             chunk.append(self._prepare(name, content, origin, digest))
             if len(chunk) >= self.chunk_size:
@@ -200,10 +200,9 @@ class DeliveryProcessor:
     def _files(self, zone: str) -> list[str]:
         return [str(p) for c in self.connector.contracts for p in self.lake.parquet_files(zone, c.name)]
 
-    def _processed(self) -> dict[str, str]:
-        known: dict[str, str] = {}
-        for logged in delivery_log(self.lake, self.connector.source):
-            known.setdefault(logged.received_sha256, logged.name)
+    def _processed(self) -> dict[str, list[str]]:
+        """Checksum → every name it arrived under, the first (processed) one first."""
+        known: dict[str, list[str]] = {}
         for zone in ("validated", "quarantine"):
             files = self._files(zone)
             if files:
@@ -213,7 +212,11 @@ class DeliveryProcessor:
                     params={"files": files},
                 ).fetchall()
                 for digest, name in rows:
-                    known.setdefault(digest, name)
+                    known.setdefault(digest, [name])
+        for logged in delivery_log(self.lake, self.connector.source):
+            names = known.setdefault(logged.received_sha256, [])
+            if logged.name not in names:
+                names.append(logged.name)
         return known
 
     def _validated_volumes(self) -> dict[str, list[tuple[str, int]]]:

@@ -9,9 +9,16 @@ from typing import Any
 import pytest
 import yaml
 
+from connectors import chain, education
 from connectors.availability import CONTRACT, EVENT_SCHEMA, fetch_snapshot, snapshot_events
 from monitorlink.config import PROJECT_ROOT
-from monitorlink.contracts import load_contract, staging_mismatches, suite_mismatches
+from monitorlink.contracts import (
+    load_contract,
+    reference_values,
+    source_mismatches,
+    staging_mismatches,
+    suite_mismatches,
+)
 from tests.conftest import SNAPSHOT_AUG_14
 
 STAGING = PROJECT_ROOT / "dbt" / "models" / "staging" / "availability"
@@ -97,3 +104,76 @@ def test_contract_files_name_themselves_and_know_their_types(
 def _with_field(replacement: Any) -> Any:
     fields = tuple(replacement if f.name == replacement.name else f for f in CONTRACT.fields)
     return CONTRACT.__class__(**{**CONTRACT.__dict__, "fields": fields})
+
+
+FILE_FEEDS = {
+    "tmsd.v1": ("tmsd", "stg_tmsd__trajectories"),
+    "chain.v1": ("chain", "stg_chain__milestones"),
+    "education_pupils.v1": ("education", "stg_education__pupils"),
+    "education_absence.v1": ("education", "stg_education__absence"),
+    "education_arrangements.v1": ("education", "stg_education__arrangements"),
+    "cbs.v1": ("cbs", "stg_cbs__observations"),
+}
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return document
+
+
+@pytest.mark.parametrize("contract_id", sorted(FILE_FEEDS))
+def test_every_feed_suite_dbt_source_and_staging_model_agree_with_its_contract(contract_id: str) -> None:
+    contract = load_contract(contract_id)
+    folder, model = FILE_FEEDS[contract_id]
+    staging = PROJECT_ROOT / "dbt" / "models" / "staging" / folder
+    suite = json.loads(contract.suite.read_text(encoding="utf-8"))
+    assert suite["name"] == contract.id
+    assert suite_mismatches(contract, suite) == []
+    assert source_mismatches(contract, _yaml(staging / f"_{folder}__sources.yml")) == []
+    sql = (staging / f"{model}.sql").read_text(encoding="utf-8")
+    assert staging_mismatches(contract, sql, _yaml(staging / f"_{folder}__models.yml"), model) == []
+
+
+def test_a_dropped_source_column_or_a_lost_referential_test_is_named() -> None:
+    contract = load_contract("tmsd.v1")
+    staging = PROJECT_ROOT / "dbt" / "models" / "staging" / "tmsd"
+    sources = _yaml(staging / "_tmsd__sources.yml")
+    sources["sources"][0]["tables"][0]["columns"].pop(0)
+    assert source_mismatches(contract, sources) == [
+        "client_pseudo_id: in tmsd.v1, not documented in the dbt source"
+    ]
+    models = _yaml(staging / "_tmsd__models.yml")
+    gemeente = next(c for c in models["models"][0]["columns"] if c["name"] == "gemeente_code")
+    gemeente["data_tests"] = ["not_null"]
+    sql = (staging / "stg_tmsd__trajectories.sql").read_text(encoding="utf-8")
+    assert staging_mismatches(contract, sql, models, "stg_tmsd__trajectories") == [
+        "gemeente_code: tmsd.v1 says 'twente_gemeenten.gm_code'; the dbt test relationships says None"
+    ]
+
+
+def test_the_referential_rule_takes_its_codes_from_the_seed() -> None:
+    field = load_contract("tmsd.v1").field("gemeente_code")
+    assert field.allowed == reference_values("twente_gemeenten.gm_code")
+    assert len(field.allowed) == 14 and "GM0153" in field.allowed
+
+
+def test_product_categories_in_the_contract_pattern_are_the_seeded_ones() -> None:
+    pattern = load_contract("tmsd.v1").field("productcode").pattern
+    assert pattern is not None
+    in_pattern = set(pattern.split("(?:")[1].split(")")[0].split("|"))
+    assert in_pattern == reference_values("ijw_productcategorieen.code")
+
+
+def test_the_simulator_writes_what_the_contracts_describe(tmp_path: Path) -> None:
+    from monitorlink.simulator import chain as chain_sim
+    from monitorlink.simulator import education as education_sim
+    from monitorlink.simulator import tmsd as tmsd_sim
+
+    tmsd_contract = load_contract("tmsd.v1")
+    assert [f.header or f.name for f in tmsd_contract.fields] == tmsd_sim.HEADER
+    for sheet, headers in education_sim.SHEETS.items():
+        contract = next(c for c in education.contracts if c.delivery and c.delivery.sheet == sheet)
+        assert headers == [f.header or f.name for f in contract.fields], sheet
+    record = {f.name: None for f in chain.CONTRACT.fields}
+    (table,) = chain.parse("keten_VT_2023-01_v1.json", chain_sim.document("VT", "2023-01", [record]))
+    assert table.flags == [] and table.problems == []

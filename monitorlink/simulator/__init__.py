@@ -278,6 +278,11 @@ def _eligible(kind: str, item: _File) -> bool:
     return len(rows) >= 6
 
 
+def _first_row(item: _File) -> int:
+    """The row number connectors report for the first data row: CSV line, JSON record, or sheet row."""
+    return {".csv": 2, ".json": 1}.get(Path(item.name).suffix, 5)
+
+
 def _pick(
     rng: random.Random,
     item: _File,
@@ -289,8 +294,7 @@ def _pick(
     sheet = sheet or _main_sheet(item)
     rows = item.rows[sheet]
     indexes = sorted(rng.sample([i for i, r in enumerate(rows) if where(r)], k=count))
-    first_data_row = 2 if item.name.endswith((".csv", ".json")) else 5
-    defect.rows = [i + first_data_row for i in indexes]
+    defect.rows = [i + _first_row(item) for i in indexes]
     defect.dataset = {
         "leerlingen": "education_pupils",
         "verzuim": "education_absence",
@@ -315,7 +319,7 @@ def _raw_bsn(rng: random.Random, item: _File, defect: Defect, towns: list[Munici
 def _duplicated_rows(rng: random.Random, item: _File, defect: Defect, towns: list[Municipality]) -> None:
     rows = item.rows[_main_sheet(item)]
     copies = [list(r) for r in _pick(rng, item, defect, 2)]
-    defect.rows += [len(rows) + 2 + i for i in range(len(copies))]
+    defect.rows += [len(rows) + _first_row(item) + i for i in range(len(copies))]
     rows.extend(copies)
 
 

@@ -1,0 +1,270 @@
+"""`monitorlink run --simulated` (what `make run` does): Twente 2019–2025 through every source, twice.
+
+One run is shared by the module: simulate, land the availability snapshots through the embedded broker,
+land every TMSD/chain/education delivery, fetch CBS from the loopback OData server, build the warehouse.
+Then every injected defect in the simulator's manifest is checked one by one, revisions are checked to
+replace exactly their municipality-quarter, the lake/warehouse/logs are scanned for BSNs, and a second
+run must change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from monitorlink import broker
+from monitorlink.cli import main
+from monitorlink.config import Settings, load_settings
+from monitorlink.deliveries import DeliveryOutcome, delivery_log
+from monitorlink.lake import Lake
+from monitorlink.pseudonym import bsn_tokens
+from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Run:
+    settings: Settings
+    simulation: SimulationResult
+    output: str
+    log_file: Path
+    lake: Lake
+
+    def outcome(self, source: str, name: str) -> DeliveryOutcome:
+        (found,) = [o for o in delivery_log(self.lake, source) if o.name == name]
+        return found
+
+    def rows(self, zone: str, dataset: str, file: str) -> list[dict[str, Any]]:
+        files = [str(p) for p in self.lake.parquet_files(zone, dataset)]
+        query = "select * from read_parquet($files, union_by_name=true) where _delivery_file = $file"
+        relation = duckdb.sql(query, params={"files": files, "file": file})
+        return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+
+
+ENVIRONMENT = (
+    "MONITORLINK_HOME",
+    "MONITORLINK_DEV_MODE",
+    "MONITORLINK_BROKER_PORT",
+    "MONITORLINK_PSEUDONYM_KEY",
+)
+
+
+def _run_once(log_file: Path) -> str:
+    handler = logging.FileHandler(log_file)
+    handler.setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    sink = io.StringIO()
+    try:
+        with redirect_stdout(sink):
+            assert main(["-v", "run", "--simulated"]) == 0
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    return sink.getvalue()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    home = tmp_path_factory.mktemp("simulated-run")
+    previous = {name: os.environ.get(name) for name in ENVIRONMENT}
+    os.environ.update(
+        {
+            "MONITORLINK_HOME": str(home),
+            "MONITORLINK_DEV_MODE": "1",
+            "MONITORLINK_BROKER_PORT": str(free_port()),
+        }
+    )
+    os.environ.pop("MONITORLINK_PSEUDONYM_KEY", None)
+    try:
+        settings = load_settings()
+        log_file = home / "test-run.log"
+        output = _run_once(log_file)
+        yield Run(
+            settings, simulation_result(home / "simulation"), output, log_file, Lake(settings.lake_root)
+        )
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def test_the_summary_shows_every_source_and_the_broker_is_stopped_again(run: Run) -> None:
+    assert "snapshot_2026-08-14.json" in run.output and "152" in run.output
+    assert "Deliveries per source" in run.output
+    for source in ("tmsd", "chain", "education", "cbs"):
+        assert f"│ {source} " in run.output
+    assert "DEV MODE" in run.output
+    assert "quarantined: gemeente_code_known" in run.output.replace("\n", " ")
+    assert not broker.state(run.settings).running
+
+
+def test_every_delivery_of_the_simulation_was_processed(run: Run) -> None:
+    for source, count in run.simulation.files.items():
+        logged = delivery_log(run.lake, source)
+        assert len(logged) == count, source
+        assert {o.name for o in logged} == {p.name for p in (run.simulation.landing / source).iterdir()}
+    cbs = delivery_log(run.lake, "cbs")
+    assert [o.outcome for o in cbs] == ["validated", "validated"]
+
+
+def _defects(run: Run, source: str, kind: str) -> list[Defect]:
+    found = [d for d in run.simulation.defects if d.source == source and d.kind == kind]
+    assert found, f"the simulator injected no {kind} into {source}"
+    return found
+
+
+CASES = [(source, kind) for source, kinds in DEFECTS.items() for kind in kinds]
+
+
+@pytest.mark.parametrize(("source", "kind"), CASES, ids=[f"{s}-{k}" for s, k in CASES])
+def test_each_injected_defect_is_quarantined_flagged_or_ignored_under_its_rule(
+    run: Run, source: str, kind: str
+) -> None:
+    for defect in _defects(run, source, kind):
+        outcome = run.outcome(source, defect.file)
+        if defect.expect == "ignore":
+            assert outcome.outcome == "redelivery_ignored"
+            assert outcome.duplicate_of == defect.file.replace("_v2.", "_v1.")
+            continue
+        dataset = defect.dataset or next(iter(outcome.rows))
+        if defect.expect == "quarantine":
+            assert outcome.outcome == "quarantined", outcome
+            assert defect.rule in outcome.critical
+            assert any(defect.rule in sample for sample in outcome.samples[defect.rule])
+            rows = run.rows("quarantine", dataset, defect.file)
+            failing = {r["_source_row"] for r in rows if defect.rule in r["failed_rules"]}
+            assert failing == set(defect.rows), (defect, failing)
+            assert all(r["reasons"] for r in rows)
+            assert run.rows("validated", dataset, defect.file) == []
+        else:
+            assert outcome.outcome == "validated", outcome
+            assert defect.rule in outcome.warnings
+            rows = run.rows("validated", dataset, defect.file)
+            flagged = {r["_source_row"] for r in rows if defect.rule in r["_quality_flags"]}
+            expected = set(defect.rows) or {r["_source_row"] for r in rows}
+            assert flagged == expected, (defect, sorted(flagged)[:10])
+
+
+def test_a_raw_bsn_lands_as_the_pseudonym_the_source_should_have_sent(run: Run) -> None:
+    defect = _defects(run, "tmsd", "raw_bsn")[0]
+    outcome = run.outcome("tmsd", defect.file)
+    assert outcome.pseudonymised == len(defect.rows)
+    landed = {r["_source_row"]: r["client_pseudo_id"] for r in run.rows("validated", "tmsd", defect.file)}
+    text = (run.simulation.landing / "tmsd" / defect.file).read_text(encoding="utf-8").splitlines()
+    delivered = {line: text[line - 1].split(";")[0] for line in defect.rows}
+    assert all(len(bsn_tokens(value)) == 1 for value in delivered.values()), "the input did carry BSNs"
+    raw = run.lake.manifest("tmsd")
+    (record,) = [r for r in raw if r.name == defect.file]
+    assert record.redacted_values == len(defect.rows) and record.received_sha256 == outcome.received_sha256
+    stored = (run.settings.lake_root / record.path).read_text(encoding="utf-8").splitlines()
+    for line, value in delivered.items():
+        assert landed[line] == stored[line - 1].split(";")[0] != value
+        assert len(landed[line]) == 64
+
+
+def _text_of(path: Path) -> str:
+    if path.suffix == ".parquet":
+        relation = duckdb.sql("select * from read_parquet($p)", params={"p": str(path)})
+        return "\n".join(" ".join(map(str, row)) for row in relation.fetchall())
+    if path.suffix == ".xlsx":
+        book = load_workbook(path, read_only=True)
+        return "\n".join(
+            " ".join(map(str, row)) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+        )
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def test_no_bsn_is_anywhere_in_the_lake_the_warehouse_or_the_logs(run: Run) -> None:
+    seeded = [d for d in run.simulation.defects if d.kind == "raw_bsn"]
+    assert {d.source for d in seeded} == {"tmsd", "chain", "education"}
+    landing_hits = sum(len(bsn_tokens(_text_of(run.simulation.landing / d.source / d.file))) for d in seeded)
+    assert landing_hits >= 3 * len(seeded), "the scan finds BSNs where they are (the inputs)"
+
+    hits: dict[str, list[str]] = {}
+    for path in run.settings.lake_root.rglob("*"):
+        if path.is_file() and (found := bsn_tokens(_text_of(path))):
+            hits[str(path)] = found
+    with duckdb.connect(str(run.settings.warehouse_path), read_only=True) as db:
+        for (table,) in db.sql("select table_name from information_schema.tables").fetchall():
+            rows = db.sql(f'select * from "{table}"').fetchall()
+            if found := bsn_tokens("\n".join(" ".join(map(str, row)) for row in rows)):
+                hits[f"warehouse {table}"] = found
+    logs = [
+        run.log_file,
+        *(run.settings.home / "dbt" / "logs").glob("*.log"),
+        *(run.settings.run_dir).glob("*.log"),
+    ]
+    for path in logs:
+        if found := bsn_tokens(path.read_text(encoding="utf-8", errors="replace")):
+            hits[str(path)] = found
+    if found := bsn_tokens(run.output):
+        hits["run output"] = found
+    assert hits == {}
+
+
+def test_a_revision_replaces_exactly_its_municipality_quarter(run: Run) -> None:
+    assert run.simulation.revisions
+    latest: dict[tuple[str, str], tuple[int, int]] = {}
+    for outcome in delivery_log(run.lake, "tmsd"):
+        if outcome.outcome == "validated" and outcome.scope and outcome.period and outcome.version:
+            key = (outcome.scope, outcome.period)
+            if key not in latest or outcome.version > latest[key][0]:
+                latest[key] = (outcome.version, outcome.rows["tmsd"])
+    with duckdb.connect(str(run.settings.warehouse_path), read_only=True) as db:
+        current = {
+            (scope, period): (version, rows)
+            for scope, period, version, rows in db.sql(
+                "select delivery_scope, delivery_period, max(delivery_version), count(*)"
+                " from int_tmsd__trajectories_current group by 1, 2"
+            ).fetchall()
+        }
+        history = db.sql(
+            "select count(distinct delivery_version) from stg_tmsd__trajectories"
+            " where delivery_file = $v1 or delivery_file = $v2",
+            params={
+                "v1": run.simulation.revisions[0].replace("_v2", "_v1"),
+                "v2": run.simulation.revisions[0],
+            },
+        ).fetchone()
+    assert current == latest
+    revised = {tuple(name.split("_")[2:4]) for name in run.simulation.revisions}
+    assert all(current[key][0] == 2 for key in revised)  # type: ignore[index]
+    assert sum(version == 2 for version, _ in current.values()) == len(revised)
+    assert history == (2,), "the revised version stays in the history"
+
+
+def _warehouse_content(path: Path) -> dict[str, str]:
+    with duckdb.connect(str(path), read_only=True) as db:
+        tables = [t for (t,) in db.sql("select table_name from information_schema.tables").fetchall()]
+        return {
+            table: hashlib.sha256(
+                "\n".join(sorted(map(repr, db.sql(f'select * from "{table}"').fetchall()))).encode()
+            ).hexdigest()
+            for table in tables
+        }
+
+
+def test_running_again_on_the_same_inputs_changes_nothing(run: Run) -> None:
+    before = _warehouse_content(run.settings.warehouse_path)
+    logged = {source: len(delivery_log(run.lake, source)) for source in ("tmsd", "chain", "education", "cbs")}
+    second = _run_once(run.log_file.with_name("second-run.log"))
+    assert "0 (same bytes already ingested)" in second
+    assert {source: len(delivery_log(run.lake, source)) for source in logged} == logged
+    assert _warehouse_content(run.settings.warehouse_path) == before
+    assert json.loads((run.simulation.root / "manifest.json").read_text())["seed"] == 2026
