@@ -17,7 +17,7 @@ from monitorlink.orchestration import default_args
 
 @task
 def build_warehouse(landed: Any) -> str:
-    """Rebuild and publish the warehouse; `landed` only orders this after landing (the build reads the lake)."""
+    """Rebuild and publish the warehouse; `landed` only orders it after landing (the build reads the lake)."""
     from monitorlink.config import load_settings
     from monitorlink.warehouse import build
 
@@ -25,7 +25,7 @@ def build_warehouse(landed: Any) -> str:
 
 
 def delivery_dag(source: str, schedule: str, doc_md: str | None) -> DAG:
-    """land_deliveries → build_warehouse for one source (`cbs` fetches, the others read their landing folder)."""
+    """land_deliveries → build_warehouse for one source (cbs fetches; others read their landing folder)."""
 
     @dag(
         dag_id=source,

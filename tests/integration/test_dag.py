@@ -1,9 +1,11 @@
-"""The availability DAG, run for real with `dag.test()` against the session broker."""
+"""Every DAG, run for real with `dag.test()`: availability against the session broker, the others on
+simulated deliveries and the loopback CBS server; plus DagBag hygiene."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +15,12 @@ from types import ModuleType
 import pytest
 
 from monitorlink.config import PROJECT_ROOT, Settings
+from monitorlink.deliveries import delivery_log
+from monitorlink.lake import Lake
 from monitorlink.orchestration import airflow_environment
+from monitorlink.pseudonym import DEV_KEY
+from monitorlink.simulator import SimulationResult, simulate
+from monitorlink.simulator.cbs import CbsServer
 from monitorlink.warehouse import connect_readonly
 
 pytestmark = pytest.mark.integration
@@ -79,3 +86,49 @@ def test_every_dag_imports_cleanly_and_carries_owner_tags_retries_and_docs(airfl
         assert dag.tags and dag.doc_md, dag.dag_id
         for task in dag.tasks:
             assert task.owner == "monitorlink" and (task.retries or 0) >= 1, (dag.dag_id, task.task_id)
+
+
+@pytest.fixture(scope="module")
+def simulation(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
+    """One simulated Twente, written once for the DAG tests (the DAGs only read a few of its files)."""
+    return simulate(tmp_path_factory.mktemp("simulation"), DEV_KEY.encode())
+
+
+def test_each_delivery_dag_lands_its_source_and_publishes_the_warehouse(
+    airflow_home: Path, settings: Settings, simulation: SimulationResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.utils.state import DagRunState
+
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    landing = settings.home / "landing"
+    for source, pattern in {
+        "tmsd": "*GM0183_2023Q*",
+        "chain": "*_2023-0[12]_v1*",
+        "education": "*2301_2023Q1*",
+    }.items():
+        (landing / source).mkdir(parents=True)
+        for path in sorted((simulation.landing / source).glob(pattern)):
+            shutil.copy(path, landing / source / path.name)
+    with CbsServer(simulation.cbs_tables) as server:
+        monkeypatch.setenv("MONITORLINK_CBS_V3_URL", server.v3_url)
+        monkeypatch.setenv("MONITORLINK_CBS_V4_URL", server.v4_url)
+        models = {
+            "tmsd": "stg_tmsd__trajectories",
+            "chain": "stg_chain__milestones",
+            "education": "stg_education__pupils",
+            "cbs": "stg_cbs__observations",
+        }
+        for source, model in models.items():
+            dag = getattr(_load_dag_module(source), source)
+            assert [task.task_id for task in dag.tasks] == ["land_deliveries", "build_warehouse"]
+            assert dag.test().state == DagRunState.SUCCESS, source
+            validated = [
+                o for o in delivery_log(Lake(settings.lake_root), source) if o.outcome == "validated"
+            ]
+            assert len(validated) >= 2, source
+            with connect_readonly(settings) as db:
+                files = db.sql(f"select count(distinct delivery_file) from {model}").fetchone()
+            assert files == (len(validated),), source
+    assert {o.name for o in delivery_log(Lake(settings.lake_root), "tmsd")} == {
+        p.name for p in (landing / "tmsd").iterdir()
+    }
