@@ -178,12 +178,10 @@ def _quality_report(settings: Settings, args: argparse.Namespace) -> int:
             _print_json([dataclasses.asdict(row) for row in rows])
             return 0
         table = Table(title=f"Quarantined rows of batch {args.batch}")
-        for column in ("partition@offset", "event_id", "reasons"):
+        for column in ("where (partition@offset or file:row)", "event_id", "reasons"):
             table.add_column(column)
         for row in rows:
-            table.add_row(
-                f"{row.kafka_partition}@{row.kafka_offset}", row.event_id or "", "\n".join(row.reasons)
-            )
+            table.add_row(row.location, row.event_id or "", "\n".join(row.reasons))
         console.print(table)
         return 0
     batches = quality_report.batches(lake, args.dataset)[: args.limit]
@@ -191,14 +189,15 @@ def _quality_report(settings: Settings, args: argparse.Namespace) -> int:
         _print_json([dataclasses.asdict(batch) for batch in batches])
         return 0
     table = Table(title=f"Quality per batch (newest first, {len(batches)} shown) — lake {lake.root}")
-    for column in ("dataset", "batch", "landed at (UTC)", "validated", "quarantined", "rules"):
+    columns = ("dataset", "batch / delivery", "landed at (UTC)", "validated", "quarantined", "rules", "flags")
+    for column in columns:
         table.add_column(column, justify="right" if column in ("validated", "quarantined") else "left")
     for batch in batches:
-        rules = ", ".join(f"{rule} ×{count}" for rule, count in batch.rules.items())
+        rules = "\n".join(f"{rule} ×{count}" for rule, count in batch.rules.items())
+        flags = "\n".join(f"{rule} ×{count}" for rule, count in batch.flags.items())
         landed = f"{batch.landed_at:%Y-%m-%d %H:%M:%S}"
-        table.add_row(
-            batch.dataset, batch.batch_id, landed, str(batch.validated), str(batch.quarantined), rules
-        )
+        name = batch.batch_id + (f"\n{batch.delivery}" if batch.delivery else "")
+        table.add_row(batch.dataset, name, landed, str(batch.validated), str(batch.quarantined), rules, flags)
     console.print(table)
     console.print("Reasons of one batch: monitorlink quality report --batch <batch>")
     return 0

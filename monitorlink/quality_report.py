@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import pyarrow.parquet as pq
 
-from monitorlink.lake import Lake
+from monitorlink.lake import ZONES, Lake
 
 
 @dataclass(frozen=True)
@@ -24,15 +25,16 @@ class BatchQuality:
     validated: int
     quarantined: int
     rules: dict[str, int]
+    flags: dict[str, int]
+    delivery: str | None
 
 
 @dataclass(frozen=True)
 class QuarantinedRow:
-    """One rejected row with where it came from and every reason."""
+    """One rejected row: where it came from (Kafka partition@offset, or file:row) and every reason."""
 
     batch_id: str
-    kafka_partition: int
-    kafka_offset: int
+    location: str
     event_id: str | None
     reasons: list[str]
 
@@ -53,13 +55,14 @@ def _counts(lake: Lake, zone: str, dataset: str) -> dict[str, tuple[datetime, in
     return {batch: (landed_at, count) for batch, landed_at, count in rows}
 
 
-def _rules(lake: Lake, dataset: str) -> dict[str, dict[str, int]]:
-    files = [str(p) for p in lake.parquet_files("quarantine", dataset)]
-    if not files:
+def _per_rule(lake: Lake, zone: str, dataset: str, column: str) -> dict[str, dict[str, int]]:
+    """Per batch, how many rows carry each rule in a list column (quarantine rules or warning flags)."""
+    files = [str(p) for p in lake.parquet_files(zone, dataset)]
+    if not files or column not in pq.read_schema(files[0]).names:
         return {}
     rows = duckdb.sql(
-        "select _batch_id, rule, count(*) from"
-        " (select _batch_id, unnest(failed_rules) as rule from read_parquet($files)) group by 1, 2",
+        f"select _batch_id, rule, count(*) from"
+        f" (select _batch_id, unnest({column}) as rule from read_parquet($files)) group by 1, 2",
         params={"files": files},
     ).fetchall()
     rules: dict[str, dict[str, int]] = {}
@@ -68,15 +71,25 @@ def _rules(lake: Lake, dataset: str) -> dict[str, dict[str, int]]:
     return rules
 
 
+def _deliveries(lake: Lake, dataset: str) -> dict[str, str]:
+    files = [str(p) for zone in ZONES for p in lake.parquet_files(zone, dataset)]
+    if not files or "_delivery_file" not in pq.read_schema(files[0]).names:
+        return {}
+    rows = duckdb.sql(
+        "select distinct _batch_id, _delivery_file from read_parquet($files, union_by_name=true)",
+        params={"files": files},
+    ).fetchall()
+    return dict(rows)
+
+
 def batches(lake: Lake, dataset: str | None = None) -> list[BatchQuality]:
     """Every batch in the lake, newest first."""
     report = []
     for name in _datasets(lake, dataset):
-        validated, quarantined, rules = (
-            _counts(lake, "validated", name),
-            _counts(lake, "quarantine", name),
-            _rules(lake, name),
-        )
+        validated, quarantined = _counts(lake, "validated", name), _counts(lake, "quarantine", name)
+        rules = _per_rule(lake, "quarantine", name, "failed_rules")
+        flags = _per_rule(lake, "validated", name, "_quality_flags")
+        deliveries = _deliveries(lake, name)
         for batch_id in validated.keys() | quarantined.keys():
             parts = [part for part in (validated.get(batch_id), quarantined.get(batch_id)) if part]
             report.append(
@@ -87,19 +100,27 @@ def batches(lake: Lake, dataset: str | None = None) -> list[BatchQuality]:
                     validated=validated[batch_id][1] if batch_id in validated else 0,
                     quarantined=quarantined[batch_id][1] if batch_id in quarantined else 0,
                     rules=dict(sorted(rules.get(batch_id, {}).items())),
+                    flags=dict(sorted(flags.get(batch_id, {}).items())),
+                    delivery=deliveries.get(batch_id),
                 )
             )
     return sorted(report, key=lambda b: (b.landed_at, b.batch_id), reverse=True)
 
 
 def quarantined_rows(lake: Lake, dataset: str, batch_id: str) -> list[QuarantinedRow]:
-    """The rejected rows of one batch, in offset order, with all their reasons."""
+    """The rejected rows of one batch, in arrival order, with all their reasons."""
     files = [str(p) for p in lake.parquet_files("quarantine", dataset)]
     if not files:
         return []
+    from_file = "_delivery_file" in pq.read_schema(files[0]).names
+    location, order, event = (
+        ("_delivery_file || ':' || _source_row", "_source_row", "null")
+        if from_file
+        else ("_kafka_partition || '@' || _kafka_offset", "_kafka_partition, _kafka_offset", "event_id")
+    )
     rows = duckdb.sql(
-        "select _batch_id, _kafka_partition, _kafka_offset, event_id, reasons from read_parquet($files)"
-        " where _batch_id = $batch order by _kafka_partition, _kafka_offset",
+        f"select _batch_id, {location}, {event}, reasons from read_parquet($files)"
+        f" where _batch_id = $batch order by {order}",
         params={"files": files, "batch": batch_id},
     ).fetchall()
     return [QuarantinedRow(*row) for row in rows]

@@ -41,7 +41,7 @@ def test_quarantined_rows_of_a_batch_carry_every_reason(settings: Settings) -> N
     lake = Lake(settings.lake_root)
     oldest = batches(lake)[-1]
     rows = quarantined_rows(lake, "availability", oldest.batch_id)
-    assert [(row.kafka_partition, row.kafka_offset) for row in rows] == [(0, 1), (0, 2)]
+    assert [row.location for row in rows] == ["0@1", "0@2"]
     assert rows[0].reasons == [
         "target_group_known: target group must be jeugd or volwassenen;"
         " youth and adult offers may not be mixed (target_group='ouderen')"

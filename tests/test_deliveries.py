@@ -1,0 +1,116 @@
+"""The delivery processor on small hand-made TMSD files: verdicts, re-deliveries, reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors import tmsd
+from monitorlink import quality_report
+from monitorlink.config import Settings
+from monitorlink.deliveries import DeliveryProcessor, delivery_log
+from monitorlink.lake import Lake
+from monitorlink.pseudonym import MissingPseudonymKey
+from monitorlink.simulator.tmsd import HEADER, csv_bytes
+
+ROW = [
+    "a" * 64,
+    "2012",
+    "M",
+    "GM0141",
+    "",
+    "huisarts",
+    "ambulant",
+    "45A01",
+    "12345678",
+    "2",
+    "2023-01-10",
+    "",
+    "",
+    "N",
+    "1.250,00",
+]
+
+
+def _row(**changes: str) -> list[str]:
+    values = dict(zip(HEADER, ROW, strict=True)) | changes
+    return list(values.values())
+
+
+def _file(*rows: list[str]) -> bytes:
+    return csv_bytes(HEADER, list(rows))
+
+
+@pytest.fixture
+def processor(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> DeliveryProcessor:
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    return DeliveryProcessor(Lake(settings.lake_root), tmsd)
+
+
+def test_a_clean_delivery_is_validated_with_its_types_and_bookkeeping(processor: DeliveryProcessor) -> None:
+    good = _file(_row(), _row(client_pseudo_id="b" * 64, einddatum="2023-03-01", reden_beëindiging="01"))
+    (outcome,) = processor.process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", good, "test")])
+    assert (outcome.outcome, outcome.rows, outcome.critical) == ("validated", {"tmsd": 2}, {})
+    (batch,) = quality_report.batches(processor.lake, "tmsd")
+    assert (batch.validated, batch.quarantined, batch.delivery) == (2, 0, "tmsd_jeugd_GM0141_2023Q1_v1.csv")
+    rows = processor.lake.read_columns("validated", "tmsd", ["kosten_eur", "_delivery_scope", "_source_row"])
+    assert list(rows) == [
+        {"kosten_eur": 1250.0, "_delivery_scope": "GM0141", "_source_row": 2},
+        {"kosten_eur": 1250.0, "_delivery_scope": "GM0141", "_source_row": 3},
+    ]
+
+
+def test_the_same_file_again_is_skipped_and_a_copy_under_another_name_is_logged(
+    processor: DeliveryProcessor,
+) -> None:
+    content = _file(_row())
+    processor.process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", content, "test")])
+    again = DeliveryProcessor(processor.lake, tmsd)
+    assert again.process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", content, "test")]) == []
+    (copy,) = again.process([("tmsd_jeugd_GM0141_2023Q1_v2.csv", content, "test")])
+    assert (copy.outcome, copy.duplicate_of) == ("redelivery_ignored", "tmsd_jeugd_GM0141_2023Q1_v1.csv")
+    assert (
+        DeliveryProcessor(processor.lake, tmsd).process([("tmsd_jeugd_GM0141_2023Q1_v2.csv", content, "t")])
+        == []
+    )
+    assert [o.outcome for o in delivery_log(processor.lake, "tmsd")] == ["validated", "redelivery_ignored"]
+
+
+def test_one_bad_row_quarantines_the_whole_delivery_naming_file_row_and_rule(
+    processor: DeliveryProcessor,
+) -> None:
+    bad = _file(
+        _row(),
+        _row(client_pseudo_id="c" * 64, gemeente_code="GM9999"),
+        _row(client_pseudo_id="d" * 64, einddatum="2022-12-31"),
+    )
+    (outcome,) = processor.process([("tmsd_jeugd_GM0141_2023Q2_v1.csv", bad, "test")])
+    assert outcome.outcome == "quarantined"
+    assert outcome.critical == {"gemeente_code_known": 1, "end_not_before_start": 1}
+    assert outcome.samples["gemeente_code_known"] == [
+        "tmsd_jeugd_GM0141_2023Q2_v1.csv, tmsd row 3: gemeente_code_known: gemeente_code must be one of the"
+        " codes in dbt/seeds/twente_gemeenten.csv (referential check) (gemeente_code='GM9999')"
+    ]
+    (batch,) = quality_report.batches(processor.lake, "tmsd")
+    assert batch.rules == {"delivery_rejected": 1, "end_not_before_start": 1, "gemeente_code_known": 1}
+    rows = quality_report.quarantined_rows(processor.lake, "tmsd", batch.batch_id)
+    assert [r.location for r in rows] == [f"tmsd_jeugd_GM0141_2023Q2_v1.csv:{n}" for n in (2, 3, 4)]
+    assert rows[0].reasons[0].startswith("delivery_rejected: the delivery was rejected as a whole because of")
+    assert processor.lake.parquet_files("validated", "tmsd") == []
+
+
+def test_a_file_name_outside_the_contract_or_an_unreadable_type_is_critical(
+    processor: DeliveryProcessor,
+) -> None:
+    (outcome,) = processor.process([("trajecten.csv", _file(_row(geboortejaar="twaalf")), "test")])
+    assert outcome.outcome == "quarantined"
+    assert {"file_name_matches_contract", "type_geboortejaar"} <= set(outcome.critical)
+
+
+def test_without_a_key_outside_dev_mode_nothing_is_read(
+    processor: DeliveryProcessor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MONITORLINK_DEV_MODE")
+    monkeypatch.delenv("MONITORLINK_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(MissingPseudonymKey):
+        processor.process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", _file(_row()), "test")])
+    assert not (processor.lake.root / "raw").exists()
