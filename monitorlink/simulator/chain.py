@@ -35,7 +35,7 @@ PARTNER_NAMES = {
 }
 GI_NAMES = ("Jeugdbescherming Overijssel", "William Schrikker Stichting", "Leger des Heils J&R")
 #: New chain cases per youth per month, before the municipality's care factor.
-CASE_RATE = 0.0009
+CASE_RATE = 0.0005
 
 
 @dataclass(frozen=True)
