@@ -17,15 +17,7 @@ renamed as (
         maatregel,
         timezone('UTC', occurred_at) as occurred_at,
         timezone('UTC', recorded_at) as recorded_at,
-        _delivery_file as delivery_file,
-        _delivery_sha256 as delivery_sha256,
-        _delivery_scope as delivery_scope,
-        _delivery_period as delivery_period,
-        _delivery_version as delivery_version,
-        _source_row as source_row,
-        _quality_flags as quality_flags,
-        _batch_id as batch_id,
-        timezone('UTC', _ingested_at) as ingested_at
+        {{ delivery_columns() }}
 
     from source
 

@@ -14,15 +14,7 @@ renamed as (
         soort_verzuim as absence_kind,
         aantal_leerlingen as pupils,
         aantal_met_jeugdhulp as pupils_with_youth_care,
-        _delivery_file as delivery_file,
-        _delivery_sha256 as delivery_sha256,
-        _delivery_scope as delivery_scope,
-        _delivery_period as delivery_period,
-        _delivery_version as delivery_version,
-        _source_row as source_row,
-        _quality_flags as quality_flags,
-        _batch_id as batch_id,
-        timezone('UTC', _ingested_at) as ingested_at
+        {{ delivery_columns() }}
 
     from source
 
