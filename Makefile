@@ -47,6 +47,7 @@ status: install ## show the services monitorlink started
 
 bench: install ## ingest and build benchmarks (ratios against a baseline in the same run)
 	$(BIN)/python bench/ingest_rate.py
+	$(BIN)/python bench/delivery_rate.py
 
 clean: ## remove the local data (var/) — the lake, warehouse and service state
 	@$(MAKE) down >/dev/null 2>&1 || true
