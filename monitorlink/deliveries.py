@@ -388,7 +388,7 @@ class DeliveryProcessor:
             first = prepared.tables[0].contract.name if prepared.tables else self.connector.contracts[0].name
             report = self.lake.batch_path("quarantine", first, batch_id, now).with_suffix(".validation.json")
             write_atomic(report, json.dumps(asdict(outcome), indent=2, ensure_ascii=False).encode())
-            log.warning("quarantined %s: %s", prepared.name, ", ".join(outcome.critical))
+            log.info("quarantined %s: %s", prepared.name, ", ".join(outcome.critical))
         self._append_log(outcome)
         return outcome
 
