@@ -173,7 +173,11 @@ def _print_json(data: object) -> None:
 def _quality_report(settings: Settings, args: argparse.Namespace) -> int:
     lake = Lake(settings.lake_root)
     if args.batch:
-        rows = quality_report.quarantined_rows(lake, args.dataset or "availability", args.batch)
+        rows = [
+            row
+            for name in quality_report.datasets(lake, args.dataset)
+            for row in quality_report.quarantined_rows(lake, name, args.batch)
+        ]
         if args.json:
             _print_json([dataclasses.asdict(row) for row in rows])
             return 0

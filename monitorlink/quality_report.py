@@ -39,7 +39,8 @@ class QuarantinedRow:
     reasons: list[str]
 
 
-def _datasets(lake: Lake, dataset: str | None) -> list[str]:
+def datasets(lake: Lake, dataset: str | None = None) -> list[str]:
+    """Datasets with anything in the validated or quarantine zone (or just `dataset`, if it has)."""
     names = {path.name for zone in ("validated", "quarantine") for path in (lake.root / zone).glob("*/")}
     return sorted(name for name in names if dataset in (None, name))
 
@@ -85,7 +86,7 @@ def _deliveries(lake: Lake, dataset: str) -> dict[str, str]:
 def batches(lake: Lake, dataset: str | None = None) -> list[BatchQuality]:
     """Every batch in the lake, newest first."""
     report = []
-    for name in _datasets(lake, dataset):
+    for name in datasets(lake, dataset):
         validated, quarantined = _counts(lake, "validated", name), _counts(lake, "quarantine", name)
         rules = _per_rule(lake, "quarantine", name, "failed_rules")
         flags = _per_rule(lake, "validated", name, "_quality_flags")
@@ -108,13 +109,14 @@ def batches(lake: Lake, dataset: str | None = None) -> list[BatchQuality]:
 
 
 def quarantined_rows(lake: Lake, dataset: str, batch_id: str) -> list[QuarantinedRow]:
-    """The rejected rows of one batch, in arrival order, with all their reasons."""
+    """The rejected rows of one batch with all their reasons (for files: the rows at fault first)."""
     files = [str(p) for p in lake.parquet_files("quarantine", dataset)]
     if not files:
         return []
     from_file = "_delivery_file" in pq.read_schema(files[0]).names
     location, order, event = (
-        ("_delivery_file || ':' || _source_row", "_source_row", "null")
+        # rows with a failure of their own first, then those rejected only with their delivery
+        ("_delivery_file || ':' || _source_row", "failed_rules = ['delivery_rejected'], _source_row", "null")
         if from_file
         else ("_kafka_partition || '@' || _kafka_offset", "_kafka_partition, _kafka_offset", "event_id")
     )
