@@ -94,7 +94,9 @@ def test_one_bad_row_quarantines_the_whole_delivery_naming_file_row_and_rule(
     assert batch.rules == {"delivery_rejected": 1, "end_not_before_start": 1, "gemeente_code_known": 1}
     rows = quality_report.quarantined_rows(processor.lake, "tmsd", batch.batch_id)
     assert [r.location for r in rows] == [f"tmsd_jeugd_GM0141_2023Q2_v1.csv:{n}" for n in (3, 4, 2)]
-    assert rows[-1].reasons[0].startswith("delivery_rejected: the delivery was rejected as a whole because of")
+    assert (
+        rows[-1].reasons[0].startswith("delivery_rejected: the delivery was rejected as a whole because of")
+    )
     assert processor.lake.parquet_files("validated", "tmsd") == []
 
 

@@ -24,6 +24,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from connectors.files import decode
 from monitorlink import broker
 from monitorlink.cli import main
 from monitorlink.config import Settings, load_settings
@@ -166,13 +167,13 @@ def test_a_raw_bsn_lands_as_the_pseudonym_the_source_should_have_sent(run: Run) 
     outcome = run.outcome("tmsd", defect.file)
     assert outcome.pseudonymised == len(defect.rows)
     landed = {r["_source_row"]: r["client_pseudo_id"] for r in run.rows("validated", "tmsd", defect.file)}
-    text = (run.simulation.landing / "tmsd" / defect.file).read_text(encoding="utf-8").splitlines()
+    text = decode((run.simulation.landing / "tmsd" / defect.file).read_bytes())[0].splitlines()
     delivered = {line: text[line - 1].split(";")[0] for line in defect.rows}
     assert all(len(bsn_tokens(value)) == 1 for value in delivered.values()), "the input did carry BSNs"
     raw = run.lake.manifest("tmsd")
     (record,) = [r for r in raw if r.name == defect.file]
     assert record.redacted_values == len(defect.rows) and record.received_sha256 == outcome.received_sha256
-    stored = (run.settings.lake_root / record.path).read_text(encoding="utf-8").splitlines()
+    stored = decode((run.settings.lake_root / record.path).read_bytes())[0].splitlines()
     for line, value in delivered.items():
         assert landed[line] == stored[line - 1].split(";")[0] != value
         assert len(landed[line]) == 64
