@@ -265,7 +265,9 @@ class DeliveryProcessor:
             reason = f"the file could not be read: {error}"
             prepared.delivery_failures.append(RuleFailure("file_readable", reason, "file", name))
             parsed = []
-        key = pseudonym_key()
+        # Only feeds with pseudonym columns need the key; CBS aggregates do not.
+        needs_key = any(f.pseudonym for c in self.connector.contracts for f in c.fields)
+        key = pseudonym_key() if needs_key else b""
         for table in parsed:
             prepared.tables.append(self._typed(table, key, prepared.replacements))
         return prepared

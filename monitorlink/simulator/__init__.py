@@ -172,7 +172,7 @@ def _tmsd_files(towns: list[Municipality], trajectories: dict[str, list[tmsd.Tra
         for year, quarter in quarters():
             rows = tmsd.rows(trajectories[town.code], year, quarter)
             # Older deliveries came in Windows-1252, as the contract allows.
-            options = {"encoding": "cp1252" if year < 2021 else "utf-8", "town": town}
+            options = {"encoding": "cp1252" if year < 2021 else "utf-8"}
             out.append(
                 _File(
                     f"tmsd_jeugd_{town.code}_{year}Q{quarter}_v1.csv",
@@ -197,7 +197,7 @@ def _education_files(towns: list[Municipality], seed: int) -> list[_File]:
                     f"onderwijs_jeugd_{swv}_{year}Q{quarter}_v1.xlsx",
                     {k: list(v) for k, v in education.SHEETS.items()},
                     sheets,
-                    {"swv": swv, "year": year, "quarter": quarter, "town": members[0]},
+                    {"swv": swv, "year": year, "quarter": quarter},
                 )
             )
     return out
@@ -312,7 +312,7 @@ def _raw_bsn(rng: random.Random, item: _File, defect: Defect, towns: list[Munici
     sheet = "arrangementen" if defect.source == "education" else _main_sheet(item)
     column = _column(item, sheet, "client_pseudo_id", "Client pseudo-ID")
     for row in _pick(rng, item, defect, 3, sheet):
-        town = next(t for t in towns if row[column] in t._bsn_of)
+        town = next(t for t in towns if t.knows(row[column]))
         row[column] = town.bsn_of(row[column])
 
 

@@ -84,6 +84,10 @@ class Municipality:
             self._bsn_of[self._pseudonyms[person]] = self.bsn(person)
         return self._pseudonyms[person]
 
+    def knows(self, pseudonym: str) -> bool:
+        """Whether this pool handed out the pseudonym."""
+        return pseudonym in self._bsn_of
+
     def bsn_of(self, pseudonym: str) -> str:
         """The BSN behind a pseudonym this pool handed out (to seed deliveries with raw BSNs)."""
         return self._bsn_of[pseudonym]
