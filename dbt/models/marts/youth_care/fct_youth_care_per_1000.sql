@@ -1,0 +1,93 @@
+-- KPI youth_care_per_1000 (definition in _youth_care__marts.yml): youths 0–17 with youth care per 1,000
+-- youths 0–17, per municipality and quarter and per form of care, and for the region as a whole. The
+-- region counts each youth once, also one who moved between municipalities within the quarter.
+with youths as (
+
+    select * from {{ ref('int_tmsd__youth_quarters') }} where age between 0 and 17
+
+),
+
+forms as (
+
+    select youths.*, form.care_form
+    from youths,
+        lateral (
+            select unnest(list_filter([
+                'totaal',
+                case when has_care_without_stay then 'jeugdhulp zonder verblijf' end,
+                case when has_care_with_stay then 'jeugdhulp met verblijf' end,
+                case when has_child_protection then 'jeugdbescherming' end,
+                case when has_youth_probation then 'jeugdreclassering' end,
+                case when has_local_team_care then 'door lokaal team' end
+            ], f -> f is not null)) as care_form
+        ) as form
+
+),
+
+counted as (
+
+    select
+        coalesce(gemeente_code, 'Twente') as gemeente_code,
+        case when gemeente_code is null then 'regio' else 'gemeente' end as level,
+        period_key,
+        care_form,
+        count(distinct client_pseudo_id) as youths_in_care
+    from forms
+    group by grouping sets ((gemeente_code, period_key, care_form), (period_key, care_form))
+
+),
+
+population as (
+
+    select region_code as gemeente_code, period_year as year, value as youths_0_17
+    from {{ ref('int_cbs__observations_current') }}
+    where table_id = '03759ned' and json_extract_string(dimensions, '$.Leeftijd') = '70100'
+        and region_code in (select gm_code from {{ ref('dim_gemeente_code') }} where is_twente)
+
+),
+
+national as (
+
+    -- CBS counts youths with youth care over a whole year; the benchmark is therefore yearly
+    select
+        care.period_year as year,
+        case json_extract_string(care.dimensions, '$.SoortJeugdhulp')
+            when 'T001140' then 'totaal'
+            when 'A048437' then 'jeugdhulp zonder verblijf'
+            when 'A048438' then 'jeugdhulp met verblijf'
+        end as care_form,
+        round(1000.0 * care.value / nullif(youths.value, 0), 1) as national_per_1000_year
+    from {{ ref('int_cbs__observations_current') }} as care
+    inner join {{ ref('int_cbs__observations_current') }} as youths
+        on youths.table_id = '03759ned' and youths.region_code = 'NL01'
+        and json_extract_string(youths.dimensions, '$.Leeftijd') = '70100'
+        and youths.period_year = care.period_year
+    where care.table_id = '85098NED' and care.region_code = 'NL01'
+
+),
+
+denominators as (
+
+    select gemeente_code, year, youths_0_17 from population
+    union all
+    select 'Twente', year, sum(youths_0_17) from population group by year
+
+)
+
+select
+    counted.level,
+    counted.gemeente_code,
+    counted.period_key,
+    counted.care_form,
+    counted.youths_in_care,
+    denominators.youths_0_17,
+    round(1000.0 * counted.youths_in_care / nullif(denominators.youths_0_17, 0), 1) as per_1000,
+    national.national_per_1000_year,
+    1 as definition_version
+from counted
+left join denominators
+    on denominators.gemeente_code = counted.gemeente_code
+    and denominators.year = cast(left(counted.period_key, 4) as integer)
+left join national
+    on national.care_form = counted.care_form
+    and national.year = cast(left(counted.period_key, 4) as integer)
