@@ -1,0 +1,65 @@
+-- KPI education_youth_care: per municipality and quarter, pupils in special education ((V)SO, SBO),
+-- thuiszitters and how many of them have youth care, and education-care arrangements whose pupil also
+-- has youth care in TMSD that quarter (linked on the pseudonym).
+with pupils as (
+
+    select
+        code.current_gm_code as gemeente_code,
+        pupil.delivery_period as period_key,
+        sum(pupil.pupils) as pupils,
+        sum(pupil.pupils) filter (where pupil.school_type in ('SO', 'VSO', 'SBO')) as pupils_special_education,
+        sum(pupil.pupils_with_tlv) as pupils_with_tlv
+    from {{ ref('int_education__pupils_current') }} as pupil
+    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = pupil.gemeente_code
+    group by all
+
+),
+
+absence as (
+
+    select
+        code.current_gm_code as gemeente_code,
+        absent.delivery_period as period_key,
+        sum(absent.pupils) filter (where absent.absence_kind != 'vrijstelling') as thuiszitters,
+        sum(absent.pupils_with_youth_care) filter (where absent.absence_kind != 'vrijstelling')
+            as thuiszitters_with_youth_care,
+        count(*) filter (where absent.pupils is null) as suppressed_cells
+    from {{ ref('int_education__absence_current') }} as absent
+    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = absent.gemeente_code
+    group by all
+
+),
+
+arrangements as (
+
+    select
+        code.current_gm_code as gemeente_code,
+        arrangement.delivery_period as period_key,
+        count(distinct arrangement.client_pseudo_id) as pupils_with_arrangement,
+        count(distinct arrangement.client_pseudo_id) filter (where care.client_pseudo_id is not null)
+            as pupils_with_arrangement_and_youth_care
+    from {{ ref('int_education__arrangements_current') }} as arrangement
+    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = arrangement.gemeente_code
+    left join {{ ref('int_tmsd__youth_quarters') }} as care
+        on care.client_pseudo_id = arrangement.client_pseudo_id
+        and care.period_key = arrangement.delivery_period
+    group by all
+
+)
+
+select
+    pupils.gemeente_code,
+    pupils.period_key,
+    pupils.pupils,
+    pupils.pupils_special_education,
+    round(100.0 * pupils.pupils_special_education / nullif(pupils.pupils, 0), 2) as special_education_pct,
+    pupils.pupils_with_tlv,
+    absence.thuiszitters,
+    absence.thuiszitters_with_youth_care,
+    absence.suppressed_cells as absence_cells_suppressed_at_source,
+    arrangements.pupils_with_arrangement,
+    arrangements.pupils_with_arrangement_and_youth_care,
+    1 as definition_version
+from pupils
+left join absence using (gemeente_code, period_key)
+left join arrangements using (gemeente_code, period_key)

@@ -1,0 +1,34 @@
+-- KPI costs_per_inhabitant: youth-care costs delivered in TMSD per inhabitant, per municipality and year,
+-- with how much of the trajectories carried a cost (coverage), since the cost column is optional.
+with costs as (
+
+    select
+        code.current_gm_code as gemeente_code,
+        cast(left(trajectory.delivery_period, 4) as integer) as year,
+        sum(trajectory.cost_eur) as cost_eur,
+        count(trajectory.cost_eur) as rows_with_cost,
+        count(*) as rows_total
+    from {{ ref('int_tmsd__trajectories_current') }} as trajectory
+    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = trajectory.gemeente_code
+    group by all
+
+),
+
+inhabitants as (
+
+    select region_code as gemeente_code, period_year as year, value as inhabitants
+    from {{ ref('int_cbs__observations_current') }}
+    where table_id = '03759ned' and json_extract_string(dimensions, '$.Leeftijd') = '10000'
+
+)
+
+select
+    costs.gemeente_code,
+    costs.year,
+    round(costs.cost_eur, 2) as cost_eur,
+    inhabitants.inhabitants,
+    round(costs.cost_eur / nullif(inhabitants.inhabitants, 0), 2) as cost_per_inhabitant_eur,
+    round(100.0 * costs.rows_with_cost / costs.rows_total, 1) as cost_coverage_pct,
+    1 as definition_version
+from costs
+left join inhabitants using (gemeente_code, year)
