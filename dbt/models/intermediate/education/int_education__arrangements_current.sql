@@ -1,3 +1,4 @@
+{{ config(schema='restricted') }}
 -- The current version of every delivery: a revision (higher version of the same scope and period)
 -- replaces exactly the rows of the delivery it revises; older versions stay in stg_education__arrangements.
 select *

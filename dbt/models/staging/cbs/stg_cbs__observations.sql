@@ -1,4 +1,4 @@
--- CBS StatLine observations of every fetch, one row per measure, region, period and dimension combination.. Rename and cast only: no joins, no filtering.
+-- CBS StatLine observations of every fetch, one row per measure, region, period and dimension combination. Rename and cast only: no joins, no filtering.
 with source as (
 
     select * from {{ source('cbs', 'cbs') }}

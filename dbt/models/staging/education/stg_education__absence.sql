@@ -1,4 +1,4 @@
--- Absence (thuiszitters) and exemptions per municipality from every workbook (all versions).. Rename and cast only: no joins, no filtering.
+-- Absence (thuiszitters) and exemptions per municipality from every workbook (all versions). Rename and cast only: no joins, no filtering.
 with source as (
 
     select * from {{ source('education', 'education_absence') }}

@@ -1,4 +1,5 @@
--- Education-care arrangements (OZA/OJA) per pupil from every workbook (all versions).. Rename and cast only: no joins, no filtering.
+{{ config(schema='restricted') }}
+-- Education-care arrangements (OZA/OJA) per pupil from every workbook (all versions). Rename and cast only: no joins, no filtering.
 with source as (
 
     select * from {{ source('education', 'education_arrangements') }}

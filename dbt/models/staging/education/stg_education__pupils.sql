@@ -1,4 +1,4 @@
--- Pupils per school, municipality and school type from every workbook (all versions).. Rename and cast only: no joins, no filtering.
+-- Pupils per school, municipality and school type from every workbook (all versions). Rename and cast only: no joins, no filtering.
 with source as (
 
     select * from {{ source('education', 'education_pupils') }}
