@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.monitorlink-installed
 
-.PHONY: help install run test test-fast lint typecheck up down status bench clean
+.PHONY: help install run test test-fast lint typecheck up down status docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ down: install ## stop what `make up` started
 
 status: install ## show the services monitorlink started
 	$(BIN)/monitorlink services
+
+docs: install ## generate the dbt docs site (lineage, KPI definitions) and serve it on 127.0.0.1:8081
+	$(BIN)/monitorlink docs --serve
 
 bench: install ## ingest and build benchmarks (ratios against a baseline in the same run)
 	$(BIN)/python bench/ingest_rate.py

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import functools
+import http.server
 import json
 import logging
 import os
@@ -16,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connectors.cbs import CbsError
-from monitorlink import broker, orchestration, pseudonym, quality_report, services
+from monitorlink import broker, definitions, orchestration, pseudonym, quality_report, services
 from monitorlink.config import Settings, load_settings
 from monitorlink.lake import Lake
 from monitorlink.pipelines import availability, deliveries
@@ -25,6 +28,7 @@ from monitorlink.simulator.cbs import CbsServer
 from monitorlink.sources import FILE_SOURCES
 from monitorlink.summary import delivery_outcomes_table, print_run_summary
 from monitorlink.warehouse import BuildError, build
+from monitorlink.warehouse import docs as warehouse_docs
 
 # Tables stay readable in logs and CI, where there is no terminal to measure.
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -158,6 +162,25 @@ def _build(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _definitions(settings: Settings, args: argparse.Namespace) -> int:
+    page = definitions.write()
+    console.print(f"wrote {page} ({len(definitions.kpi_models())} KPI definitions from the dbt project)")
+    return 0
+
+
+def _docs(settings: Settings, args: argparse.Namespace) -> int:
+    site = warehouse_docs(settings)
+    console.print(f"dbt docs site (lineage, models, KPI definitions) generated in {site}")
+    if not args.serve:
+        return 0
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    with http.server.ThreadingHTTPServer((orchestration.AIRFLOW_HOST, args.port), handler) as server:
+        console.print(f"serving on http://{orchestration.AIRFLOW_HOST}:{args.port} — Ctrl-C to stop")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    return 0
+
+
 def _service_status(settings: Settings, args: argparse.Namespace) -> int:
     for name in args.names:
         current = services.status(settings.run_dir, name)
@@ -287,6 +310,15 @@ def parser() -> argparse.ArgumentParser:
     quality.add_argument("--limit", type=int, default=50, help="newest N batches (default 50)")
     quality.add_argument("--json", action="store_true", help="machine-readable output")
     quality.set_defaults(handler=_quality_report)
+
+    commands.add_parser(
+        "definitions", help="regenerate docs/definitions.md from the KPI definitions in the dbt project"
+    ).set_defaults(handler=_definitions)
+
+    docs_cmd = commands.add_parser("docs", help="generate the dbt docs site from the warehouse")
+    docs_cmd.add_argument("--serve", action="store_true", help="serve it on 127.0.0.1 until Ctrl-C")
+    docs_cmd.add_argument("--port", type=int, default=8081, help="port to serve on (default 8081)")
+    docs_cmd.set_defaults(handler=_docs)
 
     commands.add_parser("up", help="start broker, ingester and Airflow on 127.0.0.1").set_defaults(
         handler=_up

@@ -30,6 +30,7 @@ class Settings:
     home: Path
     lake_root: Path
     warehouse_path: Path
+    restricted_warehouse_path: Path
     kafka_bootstrap: str | None
     broker_port: int
     availability_topic: str
@@ -39,6 +40,7 @@ class Settings:
     batch_max_records: int
     snapshot_sources: tuple[str, ...]
     wait_norm_months: float
+    suppression_threshold: int
     dbt_project_dir: Path
     landing_root: Path
     delivery_chunk: int
@@ -77,6 +79,9 @@ def load_settings() -> Settings:
         home=home,
         lake_root=_env_path("MONITORLINK_LAKE_ROOT", home / "lake"),
         warehouse_path=_env_path("MONITORLINK_WAREHOUSE_PATH", home / "warehouse" / "monitorlink.duckdb"),
+        restricted_warehouse_path=_env_path(
+            "MONITORLINK_RESTRICTED_WAREHOUSE_PATH", home / "warehouse" / "restricted" / "monitorlink.duckdb"
+        ),
         kafka_bootstrap=os.environ.get("MONITORLINK_KAFKA_BOOTSTRAP", "").strip() or None,
         broker_port=int(_env("MONITORLINK_BROKER_PORT", "19092")),
         availability_topic=_env("MONITORLINK_AVAILABILITY_TOPIC", "availability.v1"),
@@ -86,6 +91,7 @@ def load_settings() -> Settings:
         batch_max_records=int(_env("MONITORLINK_BATCH_MAX_RECORDS", "500")),
         snapshot_sources=tuple(s for s in snapshots.split(",") if s.strip()) or _default_snapshots(),
         wait_norm_months=float(_env("MONITORLINK_WAIT_NORM_MONTHS", "4")),
+        suppression_threshold=int(_env("MONITORLINK_SUPPRESSION_THRESHOLD", "10")),
         dbt_project_dir=PROJECT_ROOT / "dbt",
         landing_root=_env_path("MONITORLINK_LANDING_ROOT", home / "landing"),
         delivery_chunk=int(_env("MONITORLINK_DELIVERY_CHUNK", "50")),

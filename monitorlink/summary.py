@@ -112,6 +112,65 @@ def _counts(counts: dict[str, int]) -> str:
     )
 
 
+HEADLINES = """
+with latest as (select max(period_key) as period_key from fct_trajectory_flow),
+care as (
+    select per_1000, youths_in_care, national_per_1000_year from fct_youth_care_per_1000, latest
+    where level = 'regio' and care_form = 'totaal' and fct_youth_care_per_1000.period_key = latest.period_key
+),
+flow as (
+    select sum(begin_stand) b, sum(instroom) i, sum(uitstroom) u, sum(eind_stand) e,
+           round(sum(avg_duration_days_ended * uitstroom) / sum(uitstroom)) as duration
+    from fct_trajectory_flow, latest where fct_trajectory_flow.period_key = latest.period_key
+),
+placed as (select sum(youths_placed) n from fct_out_of_home_placements, latest
+           where fct_out_of_home_placements.period_key = latest.period_key),
+guardian as (select sum(cases_waiting) n from fct_chain_waiting_for_guardian
+             where period_key = (select max(period_key) from fct_chain_waiting_for_guardian)),
+school as (select sum(thuiszitters) n, sum(thuiszitters_with_youth_care) c
+           from fct_education_youth_care, latest where fct_education_youth_care.period_key = latest.period_key)
+select latest.period_key, care.*, flow.*, placed.n, guardian.n, school.n, school.c
+from latest, care, flow, placed, guardian, school
+"""
+
+
+def headline_table(settings: Settings) -> Table:
+    """A few region-wide KPIs of the newest quarter, from the published warehouse's marts."""
+    with connect_readonly(settings) as connection:
+        row = connection.sql(HEADLINES).fetchone()
+    table = Table(title="Headline KPIs, Twente (definitions: docs/definitions.md)")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    if row is None:
+        table.add_row("no data yet", "")
+        return table
+    (
+        period,
+        per_1000,
+        youths,
+        national,
+        begin,
+        inflow,
+        outflow,
+        end,
+        duration,
+        placed,
+        waiting,
+        thuiszitters,
+        with_care,
+    ) = row
+    table.add_row(f"youths 0–17 in youth care, {period}", f"{youths:,} ({per_1000} per 1,000)")
+    table.add_row("national benchmark (CBS, whole year)", f"{national} per 1,000" if national else "n/a")
+    table.add_row(
+        f"trajectories {period}: begin + in − out = end", f"{begin:,} + {inflow:,} − {outflow:,} = {end:,}"
+    )
+    table.add_row("average duration of ended trajectories", f"{duration:.0f} days" if duration else "n/a")
+    table.add_row("youths placed out of home", f"{placed:,}")
+    table.add_row("child-protection cases waiting for a guardian", f"{waiting:,}")
+    table.add_row("thuiszitters (of whom with youth care)", f"{thuiszitters:,} ({with_care:,})")
+    return table
+
+
 def norm_table(settings: Settings) -> Table:
     """The KPI from the published warehouse: offers over the waiting-time norm, per provider."""
     with connect_readonly(settings) as connection:
@@ -166,6 +225,7 @@ def print_run_summary(
     console.print(snapshot_table(pulled, published))
     console.print(ingestion_table(lake, "availability", stats))
     console.print(sources_table(lake, outcomes))
+    console.print(headline_table(settings))
     console.print(norm_table(settings))
     console.print(
         f"\n[bold]Warehouse[/bold] published at {build.published_path} "

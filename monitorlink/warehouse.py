@@ -54,41 +54,18 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
     started = time.monotonic()
     build_dir = settings.warehouse_path.parent / ".build"
     build_dir.mkdir(parents=True, exist_ok=True)
-    lake_inputs = _lake_inputs(settings.lake_root, build_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     build_file = build_dir / f"{settings.warehouse_path.stem}-{stamp}.duckdb"
     dbt_dir = settings.home / "dbt"
-    command = [
-        _dbt_executable(),
-        "build",
-        "--project-dir",
-        str(settings.dbt_project_dir),
-        "--profiles-dir",
-        str(settings.dbt_project_dir),
-        "--target-path",
-        str(dbt_dir / "target"),
-        "--log-path",
-        str(dbt_dir / "logs"),
-        "--vars",
-        json.dumps({"wait_norm_months": settings.wait_norm_months, "lake_inputs": lake_inputs}),
-        "--no-use-colors",
-        "--quiet",
-    ]
-    if select:
-        command += ["--select", select]
-    environment = {
-        **os.environ,
-        "MONITORLINK_LAKE_ROOT": str(settings.lake_root),
-        "MONITORLINK_DBT_BUILD_PATH": str(build_file),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    completed = _dbt(settings, ["build", *(["--select", select] if select else [])], build_file, "target")
     results = _run_results(dbt_dir / "target" / "run_results.json")
     if completed.returncode != 0:
         build_file.unlink(missing_ok=True)
         raise BuildError(_failure_report(results, completed, dbt_dir / "logs" / "dbt.log"))
     _checkpoint(build_file)
-    publish(build_file, settings.warehouse_path)
+    published = _without_restricted(build_file)
+    publish(build_file, settings.restricted_warehouse_path)
+    publish(published, settings.warehouse_path)
     statuses = [str(node.get("status")) for node in results]
     return BuildResult(
         published_path=settings.warehouse_path,
@@ -96,6 +73,64 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
         nodes_skipped=sum(status == "skipped" for status in statuses),
         seconds=time.monotonic() - started,
     )
+
+
+def _dbt(
+    settings: Settings, arguments: list[str], database: Path, target: str
+) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command against `database`, with the project's variables and the lake's inputs."""
+    dbt_dir = settings.home / "dbt"
+    build_dir = settings.warehouse_path.parent / ".build"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    variables = {
+        "wait_norm_months": settings.wait_norm_months,
+        "suppression_threshold": settings.suppression_threshold,
+        "lake_inputs": _lake_inputs(settings.lake_root, build_dir),
+    }
+    command = [
+        _dbt_executable(),
+        *arguments,
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target-path",
+        str(dbt_dir / target),
+        "--log-path",
+        str(dbt_dir / "logs"),
+        "--vars",
+        json.dumps(variables),
+        "--no-use-colors",
+        "--quiet",
+    ]
+    environment = {
+        **os.environ,
+        "MONITORLINK_LAKE_ROOT": str(settings.lake_root),
+        "MONITORLINK_DBT_BUILD_PATH": str(database),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    return subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+
+
+def docs(settings: Settings) -> Path:
+    """Generate the dbt docs site (lineage, model and KPI definitions) from the warehouse; returns its folder.
+
+    The catalog is read from a scratch copy of the restricted warehouse, so column types of every model
+    appear, and the published files are never opened for writing.
+    """
+    if not settings.restricted_warehouse_path.exists():
+        raise BuildError("no warehouse to document yet; run `make run` first")
+    scratch = settings.warehouse_path.parent / ".build" / "docs-catalog.duckdb"
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(settings.restricted_warehouse_path, scratch)
+    try:
+        completed = _dbt(settings, ["docs", "generate"], scratch, "docs")
+    finally:
+        scratch.unlink(missing_ok=True)
+    site = settings.home / "dbt" / "docs"
+    if completed.returncode != 0 or not (site / "index.html").exists():
+        raise BuildError(f"dbt docs generate failed:\n{(completed.stdout + completed.stderr)[-2000:]}")
+    return site
 
 
 def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
@@ -144,6 +179,42 @@ def _failure_report(
     return "\n".join(lines)
 
 
+def _without_restricted(build_file: Path) -> Path:
+    """A copy of the build without the `restricted` schema (person-level models), written fresh.
+
+    Only the tables and views outside `restricted` are copied into a new file; dropping the schema in a
+    copy instead would leave its data in the file's free blocks.
+    """
+    clean = build_file.with_name(build_file.stem + "-published.duckdb")
+    clean.unlink(missing_ok=True)
+    with duckdb.connect(str(build_file)) as connection:
+        (source,) = connection.execute("select current_database()").fetchone() or ("",)
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables()"
+            " where database_name = $db and schema_name != 'restricted'",
+            {"db": source},
+        ).fetchall()
+        views = connection.execute(
+            "select schema_name, sql from duckdb_views()"
+            " where database_name = $db and not internal and schema_name != 'restricted'",
+            {"db": source},
+        ).fetchall()
+        connection.execute(f"attach '{clean}' as published_copy")
+        for schema in sorted({schema for schema, _ in tables + views}):
+            connection.execute(f'create schema if not exists published_copy."{schema}"')
+        for schema, table in tables:
+            connection.execute(
+                f'create table published_copy."{schema}"."{table}" as from "{source}"."{schema}"."{table}"'
+            )
+        for schema, sql in views:
+            connection.execute(f'use published_copy."{schema}"')
+            connection.execute(sql)
+        connection.execute(f'use "{source}".main')
+        connection.execute("detach published_copy")
+    _checkpoint(clean)
+    return clean
+
+
 def _checkpoint(build_file: Path) -> None:
     """Fold any write-ahead log into the file, so the renamed file is complete on its own."""
     with duckdb.connect(str(build_file)) as connection:
@@ -160,8 +231,13 @@ def publish(build_file: Path, published: Path) -> None:
     fsync_directory(published.parent)
 
 
-def connect_readonly(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """The documented way for analysts and dashboards to query the published warehouse."""
-    if not settings.warehouse_path.exists():
-        raise FileNotFoundError(f"{settings.warehouse_path} does not exist yet: run `make run` first")
-    return duckdb.connect(str(settings.warehouse_path), read_only=True)
+def connect_readonly(settings: Settings, restricted: bool = False) -> duckdb.DuckDBPyConnection:
+    """The documented way to query the warehouse: read-only, the published file unless `restricted`.
+
+    The restricted file also holds the person-level models (schema `restricted`); it is for the region's
+    authorised analysts only and is never what dashboards or other municipalities read.
+    """
+    path = settings.restricted_warehouse_path if restricted else settings.warehouse_path
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist yet: run `make run` first")
+    return duckdb.connect(str(path), read_only=True)

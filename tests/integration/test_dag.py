@@ -126,7 +126,7 @@ def test_each_delivery_dag_lands_its_source_and_publishes_the_warehouse(
                 o for o in delivery_log(Lake(settings.lake_root), source) if o.outcome == "validated"
             ]
             assert validated, source
-            with connect_readonly(settings) as db:
+            with connect_readonly(settings, restricted=True) as db:
                 files = db.sql(f"select count(distinct delivery_file) from {model}").fetchone()
             assert files == (len(validated),), source
     assert {o.name for o in delivery_log(Lake(settings.lake_root), "tmsd")} == {

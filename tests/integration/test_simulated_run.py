@@ -25,13 +25,14 @@ import pytest
 from openpyxl import load_workbook
 
 from connectors.files import decode
-from monitorlink import broker
+from monitorlink import broker, definitions
 from monitorlink.cli import main
 from monitorlink.config import Settings, load_settings
 from monitorlink.deliveries import DeliveryOutcome, delivery_log
 from monitorlink.lake import Lake
 from monitorlink.pseudonym import bsn_tokens
 from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
+from monitorlink.warehouse import connect_readonly
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -105,12 +106,52 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 os.environ[name] = value
 
 
+def test_the_published_warehouse_has_no_person_level_schema(run: Run) -> None:
+    with connect_readonly(run.settings) as published, connect_readonly(run.settings, restricted=True) as full:
+        schemas = "select distinct table_schema from information_schema.tables order by 1"
+        assert [s for (s,) in published.sql(schemas).fetchall()] == ["main", "published"]
+        assert [s for (s,) in full.sql(schemas).fetchall()] == ["main", "published", "restricted"]
+        columns = "select count(*) from information_schema.columns where column_name like '%pseudo_id'"
+        assert published.sql(columns).fetchone() == (0,)
+        assert full.sql(columns).fetchone()[0] > 0  # type: ignore[index]
+    assert run.settings.warehouse_path.stat().st_size < run.settings.restricted_warehouse_path.stat().st_size
+
+
+def test_the_docs_site_has_lineage_from_every_source_to_the_marts_and_every_definition(run: Run) -> None:
+    assert main(["docs"]) == 0
+    manifest = json.loads((run.settings.home / "dbt" / "docs" / "manifest.json").read_text(encoding="utf-8"))
+    parents: dict[str, list[str]] = manifest["parent_map"]
+
+    def upstream(node: str) -> set[str]:
+        seen: set[str] = set()
+        pending = [node]
+        while pending:
+            for parent in parents.get(pending.pop(), []):
+                if parent not in seen:
+                    seen.add(parent)
+                    pending.append(parent)
+        return seen
+
+    marts = {
+        uid: node for uid, node in manifest["nodes"].items() if node["name"].startswith(("fct_", "pub_"))
+    }
+    reached = set().union(*(upstream(uid) for uid in marts))
+    assert {s for s in manifest["sources"]} <= reached, "every source feeds some mart"
+    assert all(any(p.startswith("source.") for p in upstream(uid)) for uid in marts), (
+        "every mart has a source"
+    )
+    kpis = [node for node in marts.values() if "kpi" in node["config"].get("meta", {})]
+    assert len(kpis) == len(definitions.kpi_models())
+    assert (run.settings.home / "dbt" / "docs" / "index.html").exists()
+
+
 def test_the_summary_shows_every_source_and_the_broker_is_stopped_again(run: Run) -> None:
     assert "snapshot_2026-08-14.json" in run.output and "152" in run.output
     assert "Deliveries per source" in run.output
     for source in ("tmsd", "chain", "education", "cbs"):
         assert f"│ {source} " in run.output
     assert "DEV MODE" in run.output
+    assert "Headline KPIs, Twente" in run.output and "per 1,000" in run.output
     assert "quarantined: gemeente_code_known" in run.output.replace("\n", " ")
     assert not broker.state(run.settings).running
 
@@ -201,11 +242,13 @@ def test_no_bsn_is_anywhere_in_the_lake_the_warehouse_or_the_logs(run: Run) -> N
     for path in run.settings.lake_root.rglob("*"):
         if path.is_file() and (found := bsn_tokens(_text_of(path))):
             hits[str(path)] = found
-    with duckdb.connect(str(run.settings.warehouse_path), read_only=True) as db:
-        for (table,) in db.sql("select table_name from information_schema.tables").fetchall():
-            rows = db.sql(f'select * from "{table}"').fetchall()
-            if found := bsn_tokens("\n".join(" ".join(map(str, row)) for row in rows)):
-                hits[f"warehouse {table}"] = found
+    for warehouse in (run.settings.warehouse_path, run.settings.restricted_warehouse_path):
+        with duckdb.connect(str(warehouse), read_only=True) as db:
+            tables = db.sql("select table_schema, table_name from information_schema.tables").fetchall()
+            for schema, table in tables:
+                rows = db.sql(f'select * from "{schema}"."{table}"').fetchall()
+                if found := bsn_tokens("\n".join(" ".join(map(str, row)) for row in rows)):
+                    hits[f"{warehouse} {schema}.{table}"] = found
     logs = [
         run.log_file,
         *(run.settings.home / "dbt" / "logs").glob("*.log"),
@@ -227,7 +270,7 @@ def test_a_revision_replaces_exactly_its_municipality_quarter(run: Run) -> None:
             key = (outcome.scope, outcome.period)
             if key not in latest or outcome.version > latest[key][0]:
                 latest[key] = (outcome.version, outcome.rows["tmsd"])
-    with duckdb.connect(str(run.settings.warehouse_path), read_only=True) as db:
+    with connect_readonly(run.settings, restricted=True) as db:
         current = {
             (scope, period): (version, rows)
             for scope, period, version, rows in db.sql(
@@ -252,20 +295,25 @@ def test_a_revision_replaces_exactly_its_municipality_quarter(run: Run) -> None:
 
 def _warehouse_content(path: Path) -> dict[str, str]:
     with duckdb.connect(str(path), read_only=True) as db:
-        tables = [t for (t,) in db.sql("select table_name from information_schema.tables").fetchall()]
+        tables = db.sql("select table_schema, table_name from information_schema.tables").fetchall()
         return {
-            table: hashlib.sha256(
-                "\n".join(sorted(map(repr, db.sql(f'select * from "{table}"').fetchall()))).encode()
+            f"{schema}.{table}": hashlib.sha256(
+                "\n".join(
+                    sorted(map(repr, db.sql(f'select * from "{schema}"."{table}"').fetchall()))
+                ).encode()
             ).hexdigest()
-            for table in tables
+            for schema, table in tables
         }
 
 
 def test_running_again_on_the_same_inputs_changes_nothing(run: Run) -> None:
-    before = _warehouse_content(run.settings.warehouse_path)
+    before = {
+        path: _warehouse_content(path)
+        for path in (run.settings.warehouse_path, run.settings.restricted_warehouse_path)
+    }
     logged = {source: len(delivery_log(run.lake, source)) for source in ("tmsd", "chain", "education", "cbs")}
     second = _run_once(run.log_file.with_name("second-run.log"))
     assert "0 (same bytes already ingested)" in second
     assert {source: len(delivery_log(run.lake, source)) for source in logged} == logged
-    assert _warehouse_content(run.settings.warehouse_path) == before
+    assert {path: _warehouse_content(path) for path in before} == before
     assert json.loads((run.simulation.root / "manifest.json").read_text())["seed"] == 2026

@@ -41,5 +41,6 @@ assessed as (
 select
     *,
     coalesce(is_over_norm and figure_quality = 'concrete' and is_youth_care_contract, false)
-        as herstelplan_required
+        as herstelplan_required,
+    1 as definition_version
 from assessed
