@@ -128,7 +128,8 @@ placed as (select sum(youths_placed) n from fct_out_of_home_placements, latest
 guardian as (select sum(cases_waiting) n from fct_chain_waiting_for_guardian
              where period_key = (select max(period_key) from fct_chain_waiting_for_guardian)),
 school as (select sum(thuiszitters) n, sum(thuiszitters_with_youth_care) c
-           from fct_education_youth_care, latest where fct_education_youth_care.period_key = latest.period_key)
+           from fct_education_youth_care, latest
+           where fct_education_youth_care.period_key = latest.period_key)
 select latest.period_key, care.*, flow.*, placed.n, guardian.n, school.n, school.c
 from latest, care, flow, placed, guardian, school
 """
