@@ -113,8 +113,8 @@ def test_each_delivery_dag_lands_its_source_and_publishes_the_warehouse(
         monkeypatch.setenv("MONITORLINK_CBS_V3_URL", server.v3_url)
         monkeypatch.setenv("MONITORLINK_CBS_V4_URL", server.v4_url)
         models = {
-            "tmsd": "stg_tmsd__trajectories",
-            "chain": "stg_chain__milestones",
+            "tmsd": "restricted.stg_tmsd__trajectories",
+            "chain": "restricted.stg_chain__milestones",
             "education": "stg_education__pupils",
             "cbs": "stg_cbs__observations",
         }

@@ -275,11 +275,11 @@ def test_a_revision_replaces_exactly_its_municipality_quarter(run: Run) -> None:
             (scope, period): (version, rows)
             for scope, period, version, rows in db.sql(
                 "select delivery_scope, delivery_period, max(delivery_version), count(*)"
-                " from int_tmsd__trajectories_current group by 1, 2"
+                " from restricted.int_tmsd__trajectories_current group by 1, 2"
             ).fetchall()
         }
         history = db.sql(
-            "select count(distinct delivery_version) from stg_tmsd__trajectories"
+            "select count(distinct delivery_version) from restricted.stg_tmsd__trajectories"
             " where delivery_file = $v1 or delivery_file = $v2",
             params={
                 "v1": run.simulation.revisions[0].replace("_v2", "_v1"),

@@ -13,7 +13,8 @@ select
     max(trajectory.end_date) as end_date,
     min(trajectory.delivery_period) as first_period,
     max(trajectory.delivery_period) as last_period,
-    sum(trajectory.cost_eur) as cost_eur
+    -- summed as exact cents: a sum of doubles differs in its last bits with the order threads add them in
+    sum(cast(trajectory.cost_eur as decimal(18, 2))) as cost_eur
 from {{ ref('int_tmsd__trajectories_current') }} as trajectory
 inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = trajectory.gemeente_code
 group by trajectory.client_pseudo_id, trajectory.product_code, trajectory.provider_agb, trajectory.start_date

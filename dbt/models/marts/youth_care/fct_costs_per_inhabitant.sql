@@ -5,7 +5,7 @@ with costs as (
     select
         code.current_gm_code as gemeente_code,
         cast(left(trajectory.delivery_period, 4) as integer) as year,
-        sum(trajectory.cost_eur) as cost_eur,
+        sum(cast(trajectory.cost_eur as decimal(18, 2))) as cost_eur,  -- exact cents, same result every run
         count(trajectory.cost_eur) as rows_with_cost,
         count(*) as rows_total
     from {{ ref('int_tmsd__trajectories_current') }} as trajectory
