@@ -22,6 +22,8 @@ select
     period_key,
     -- age at the end of the quarter's year; TMSD delivers the birth year only
     cast(left(period_key, 4) as integer) - max(birth_year) as age,
+    -- the 18th birthday falls in this quarter's year (TMSD has no birth date, so not the quarter itself)
+    cast(left(period_key, 4) as integer) - max(birth_year) = 18 as turns_18_this_year,
     bool_or(cbs_category = 'jeugdhulp zonder verblijf') as has_care_without_stay,
     bool_or(cbs_category = 'jeugdhulp met verblijf') as has_care_with_stay,
     bool_or(cbs_category = 'jeugdbescherming') as has_child_protection,

@@ -1,0 +1,7 @@
+-- Child-protection measures and youth probation, with their legal frame.
+select
+    maatregel as measure,
+    omschrijving as description,
+    kader as legal_frame,
+    met_gezagsbeperking as restricts_parental_authority
+from {{ ref('kinderbeschermingsmaatregelen') }}
