@@ -16,9 +16,7 @@ with costs as (
 
 inhabitants as (
 
-    select region_code as gemeente_code, period_year as year, value as inhabitants
-    from {{ ref('int_cbs__observations_current') }}
-    where table_id = '03759ned' and json_extract_string(dimensions, '$.Leeftijd') = '10000'
+    select gemeente_code, year, inhabitants from {{ ref('dim_gemeente_year') }}
 
 )
 

@@ -20,9 +20,7 @@ with youths as (
 
 population as (
 
-    select region_code as gemeente_code, period_year as year, value as youths_0_17
-    from {{ ref('int_cbs__observations_current') }}
-    where table_id = '03759ned' and json_extract_string(dimensions, '$.Leeftijd') = '70100'
+    select gemeente_code, year, youths_0_17 from {{ ref('dim_gemeente_year') }}
 
 )
 

@@ -39,10 +39,7 @@ counted as (
 
 population as (
 
-    select region_code as gemeente_code, period_year as year, value as youths_0_17
-    from {{ ref('int_cbs__observations_current') }}
-    where table_id = '03759ned' and json_extract_string(dimensions, '$.Leeftijd') = '70100'
-        and region_code in (select gm_code from {{ ref('dim_gemeente_code') }} where is_twente)
+    select gemeente_code, year, youths_0_17 from {{ ref('dim_gemeente_year') }} where is_twente
 
 ),
 
@@ -56,12 +53,10 @@ national as (
             when 'A048437' then 'jeugdhulp zonder verblijf'
             when 'A048438' then 'jeugdhulp met verblijf'
         end as care_form,
-        round(1000.0 * care.value / nullif(youths.value, 0), 1) as national_per_1000_year
+        round(1000.0 * care.value / nullif(nation.youths_0_17, 0), 1) as national_per_1000_year
     from {{ ref('int_cbs__observations_current') }} as care
-    inner join {{ ref('int_cbs__observations_current') }} as youths
-        on youths.table_id = '03759ned' and youths.region_code = 'NL01'
-        and json_extract_string(youths.dimensions, '$.Leeftijd') = '70100'
-        and youths.period_year = care.period_year
+    inner join {{ ref('dim_gemeente_year') }} as nation
+        on nation.gemeente_code = 'NL01' and nation.year = care.period_year
     where care.table_id = '85098NED' and care.region_code = 'NL01'
 
 ),
