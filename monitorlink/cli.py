@@ -27,7 +27,7 @@ from monitorlink.simulator import SimulationResult, simulate, simulation_result
 from monitorlink.simulator.cbs import CbsServer
 from monitorlink.sources import FILE_SOURCES
 from monitorlink.summary import delivery_outcomes_table, print_run_summary
-from monitorlink.warehouse import BuildError, build
+from monitorlink.warehouse import BuildError, build, source_freshness
 from monitorlink.warehouse import docs as warehouse_docs
 
 # Tables stay readable in logs and CI, where there is no terminal to measure.
@@ -160,6 +160,22 @@ def _build(settings: Settings, args: argparse.Namespace) -> int:
         f"published {result.published_path} ({result.nodes_passed} nodes passed, {result.seconds:.1f} s)"
     )
     return 0
+
+
+def _freshness(settings: Settings, args: argparse.Namespace) -> int:
+    results = source_freshness(settings)
+    if args.json:
+        _print_json([dataclasses.asdict(result) for result in results])
+    else:
+        table = Table(title="Source freshness (dbt source freshness on the lake)")
+        for column in ("source", "status", "last landed (UTC)", "age (h)"):
+            table.add_column(column, justify="right" if column == "age (h)" else "left")
+        for result in results:
+            table.add_row(
+                result.source, result.status, result.max_loaded_at or "", str(result.age_hours or "")
+            )
+        console.print(table)
+    return 1 if any(result.status == "error" for result in results) else 0
 
 
 def _definitions(settings: Settings, args: argparse.Namespace) -> int:
@@ -310,6 +326,10 @@ def parser() -> argparse.ArgumentParser:
     quality.add_argument("--limit", type=int, default=50, help="newest N batches (default 50)")
     quality.add_argument("--json", action="store_true", help="machine-readable output")
     quality.set_defaults(handler=_quality_report)
+
+    freshness = commands.add_parser("freshness", help="is every source as fresh as its rule says (dbt)")
+    freshness.add_argument("--json", action="store_true", help="machine-readable output")
+    freshness.set_defaults(handler=_freshness)
 
     commands.add_parser(
         "definitions", help="regenerate docs/definitions.md from the KPI definitions in the dbt project"

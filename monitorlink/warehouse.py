@@ -133,6 +133,41 @@ def docs(settings: Settings) -> Path:
     return site
 
 
+@dataclass(frozen=True)
+class SourceFreshness:
+    """dbt's verdict on one source: `pass`, `warn` or `error` against its freshness rule."""
+
+    source: str
+    status: str
+    max_loaded_at: str | None
+    age_hours: float | None
+
+
+def source_freshness(settings: Settings) -> list[SourceFreshness]:
+    """Run `dbt source freshness` on the lake (each source's newest `_ingested_at` against now)."""
+    scratch = settings.warehouse_path.parent / ".build" / "freshness.duckdb"
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _dbt(settings, ["source", "freshness"], scratch, "freshness")
+    finally:
+        scratch.unlink(missing_ok=True)
+    report = settings.home / "dbt" / "freshness" / "sources.json"
+    if not report.exists():
+        raise BuildError(f"dbt source freshness wrote no {report}; see {settings.home / 'dbt' / 'logs'}")
+    results = json.loads(report.read_text(encoding="utf-8")).get("results", [])
+    return [
+        SourceFreshness(
+            source=str(result["unique_id"]).removeprefix("source.monitorlink."),
+            status=str(result.get("status")),
+            max_loaded_at=result.get("max_loaded_at"),
+            age_hours=round(result["max_loaded_at_time_ago_in_s"] / 3600, 1)
+            if result.get("max_loaded_at_time_ago_in_s") is not None
+            else None,
+        )
+        for result in results
+    ]
+
+
 def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
     """What each dbt source reads: the dataset's Parquet files, or an empty file with its schema.
 

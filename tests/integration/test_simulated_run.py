@@ -145,6 +145,27 @@ def test_the_docs_site_has_lineage_from_every_source_to_the_marts_and_every_defi
     assert (run.settings.home / "dbt" / "docs" / "index.html").exists()
 
 
+def test_every_source_is_fresh_right_after_the_run(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["freshness", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert {r["source"] for r in results} == {
+        "lake.availability",
+        "tmsd.tmsd",
+        "chain.chain",
+        "cbs.cbs",
+        "education.education_pupils",
+        "education.education_absence",
+        "education.education_arrangements",
+    }
+    assert {r["status"] for r in results} == {"pass"} and all(r["age_hours"] < 1 for r in results)
+    with connect_readonly(run.settings) as db:
+        sources = db.sql("select source, deliveries from fct_source_freshness order by source").fetchall()
+        stale = db.sql("select count(*) from fct_availability_provider_freshness where is_stale").fetchone()
+    assert [s for s, _ in sources] == ["availability", "cbs", "chain", "education", "tmsd"]
+    assert dict(sources)["tmsd"] == sum(o.outcome == "validated" for o in delivery_log(run.lake, "tmsd"))
+    assert stale is not None and stale[0] > 0, "the real snapshots have providers that stopped updating"
+
+
 def test_the_summary_shows_every_source_and_the_broker_is_stopped_again(run: Run) -> None:
     assert "snapshot_2026-08-14.json" in run.output and "152" in run.output
     assert "Deliveries per source" in run.output
