@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
@@ -166,13 +167,10 @@ class DeliveryProcessor:
         self.lake, self.connector, self.chunk_size = lake, connector, chunk_size
         self.suites = {c.name: load_suite(c.suite) for c in connector.contracts}
         self.delivery_suite: Suite = load_suite(DELIVERY_SUITE_PATH)
+        # Only feeds with pseudonym columns need the key (read per delivery, so a missing one stops it).
+        self._needs_key = any(f.pseudonym for c in connector.contracts for f in c.fields)
         self._known = self._processed()
         self._previous_rows = self._validated_volumes()
-
-    @property
-    def log_path(self) -> str:
-        """The delivery log, relative to the lake root."""
-        return f"raw/{self.connector.source}/deliveries.jsonl"
 
     def process(self, deliveries: Iterable[tuple[str, bytes, str]]) -> list[DeliveryOutcome]:
         """Land every new delivery; returns one outcome per delivery that was not already processed."""
@@ -265,9 +263,7 @@ class DeliveryProcessor:
             reason = f"the file could not be read: {error}"
             prepared.delivery_failures.append(RuleFailure("file_readable", reason, "file", name))
             parsed = []
-        # Only feeds with pseudonym columns need the key; CBS aggregates do not.
-        needs_key = any(f.pseudonym for c in self.connector.contracts for f in c.fields)
-        key = pseudonym_key() if needs_key else b""
+        key = pseudonym_key() if self._needs_key else b""
         for table in parsed:
             prepared.tables.append(self._typed(table, key, prepared.replacements))
         return prepared
@@ -474,7 +470,7 @@ class DeliveryProcessor:
         )
 
     def _append_log(self, outcome: DeliveryOutcome) -> None:
-        path = self.lake.root / self.log_path
+        path = delivery_log_path(self.lake, self.connector.source)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
@@ -486,9 +482,14 @@ def _shown(value: Any) -> Any:
     return text[:80] if isinstance(text, str) else text
 
 
+def delivery_log_path(lake: Lake, source: str) -> Path:
+    """Where a source's delivery log lives: next to its raw-zone manifest."""
+    return lake.zone("raw", source) / "deliveries.jsonl"
+
+
 def delivery_log(lake: Lake, source: str) -> list[DeliveryOutcome]:
     """Every decision ever taken on a source's deliveries, oldest first."""
-    path = lake.root / "raw" / source / "deliveries.jsonl"
+    path = delivery_log_path(lake, source)
     if not path.exists():
         return []
     return [

@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,8 +54,7 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
             f"nothing to build from: no validated data under {validated} yet; run `make run` first"
         )
     started = time.monotonic()
-    build_dir = settings.warehouse_path.parent / ".build"
-    build_dir.mkdir(parents=True, exist_ok=True)
+    build_dir = _build_dir(settings)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     build_file = build_dir / f"{settings.warehouse_path.stem}-{stamp}.duckdb"
     dbt_dir = settings.home / "dbt"
@@ -75,17 +76,34 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
     )
 
 
+def _build_dir(settings: Settings) -> Path:
+    """Where builds, scratch databases and empty source files go, next to the published warehouse."""
+    folder = settings.warehouse_path.parent / ".build"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextmanager
+def _scratch_database(settings: Settings, name: str, copy_of: Path | None = None) -> Iterator[Path]:
+    """A throw-away DuckDB file for dbt commands that need a connection but must not touch a warehouse."""
+    scratch = _build_dir(settings) / f"{name}.duckdb"
+    if copy_of is not None:
+        shutil.copyfile(copy_of, scratch)
+    try:
+        yield scratch
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
 def _dbt(
     settings: Settings, arguments: list[str], database: Path, target: str
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command against `database`, with the project's variables and the lake's inputs."""
     dbt_dir = settings.home / "dbt"
-    build_dir = settings.warehouse_path.parent / ".build"
-    build_dir.mkdir(parents=True, exist_ok=True)
     variables = {
         "wait_norm_months": settings.wait_norm_months,
         "suppression_threshold": settings.suppression_threshold,
-        "lake_inputs": _lake_inputs(settings.lake_root, build_dir),
+        "lake_inputs": _lake_inputs(settings.lake_root, _build_dir(settings)),
     }
     command = [
         _dbt_executable(),
@@ -120,13 +138,8 @@ def docs(settings: Settings) -> Path:
     """
     if not settings.restricted_warehouse_path.exists():
         raise BuildError("no warehouse to document yet; run `make run` first")
-    scratch = settings.warehouse_path.parent / ".build" / "docs-catalog.duckdb"
-    scratch.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(settings.restricted_warehouse_path, scratch)
-    try:
+    with _scratch_database(settings, "docs-catalog", copy_of=settings.restricted_warehouse_path) as scratch:
         completed = _dbt(settings, ["docs", "generate"], scratch, "docs")
-    finally:
-        scratch.unlink(missing_ok=True)
     site = settings.home / "dbt" / "docs"
     if completed.returncode != 0 or not (site / "index.html").exists():
         raise BuildError(f"dbt docs generate failed:\n{(completed.stdout + completed.stderr)[-2000:]}")
@@ -145,13 +158,10 @@ class SourceFreshness:
 
 def source_freshness(settings: Settings) -> list[SourceFreshness]:
     """Run `dbt source freshness` on the lake (each source's newest `_ingested_at` against now)."""
-    scratch = settings.warehouse_path.parent / ".build" / "freshness.duckdb"
-    scratch.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        _dbt(settings, ["source", "freshness"], scratch, "freshness")
-    finally:
-        scratch.unlink(missing_ok=True)
     report = settings.home / "dbt" / "freshness" / "sources.json"
+    report.unlink(missing_ok=True)  # never read an earlier run's verdict if this one writes none
+    with _scratch_database(settings, "freshness") as scratch:
+        _dbt(settings, ["source", "freshness"], scratch, "freshness")
     if not report.exists():
         raise BuildError(f"dbt source freshness wrote no {report}; see {settings.home / 'dbt' / 'logs'}")
     results = json.loads(report.read_text(encoding="utf-8")).get("results", [])
