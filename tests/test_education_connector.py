@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import date
 
 import pytest
@@ -69,3 +70,9 @@ def test_redaction_replaces_the_bsn_cell_and_nothing_else() -> None:
     *_, arrangements = education.parse("x.xlsx", redacted)
     assert arrangements.rows[0]["client_pseudo_id"] == "e" * 64
     assert arrangements.rows[0]["brin"] == "12AB"
+
+
+def test_a_simulated_workbook_is_byte_identical_whenever_it_is_written() -> None:
+    first = _workbook()
+    time.sleep(1.1)  # openpyxl stamps the save time to the second
+    assert _workbook() == first

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from monitorlink.simulator import cbs, chain, education, tmsd
-from monitorlink.simulator.population import Municipality, municipalities, quarters
+from monitorlink.simulator.population import FIRST_YEAR, LAST_YEAR, Municipality, municipalities, quarters
 
 #: kind → (what the platform must do, the rule it must name), per source.
 DEFECTS: dict[str, dict[str, tuple[str, str]]] = {
@@ -122,7 +122,7 @@ def simulate(
         ],
         "education": _education_files(towns, seed),
     }
-    revisions = _revise(rng, files["tmsd"], trajectories, revision_rate)
+    revisions = _revise(rng, files["tmsd"], revision_rate)
     extra: dict[str, list[tuple[str, bytes]]] = {}
     for source, kinds in DEFECTS.items():
         candidates = [f for f in files[source] if not f.options.get("defect") and "_v1." in f.name]
@@ -203,9 +203,7 @@ def _education_files(towns: list[Municipality], seed: int) -> list[_File]:
     return out
 
 
-def _revise(
-    rng: random.Random, deliveries: list[_File], trajectories: dict[str, list[tmsd.Trajectory]], rate: float
-) -> list[str]:
+def _revise(rng: random.Random, deliveries: list[_File], rate: float) -> list[str]:
     """Later corrections of earlier quarters: a few late registrations and corrected end dates."""
     revised = []
     for item in list(deliveries):
@@ -220,7 +218,7 @@ def _revise(
         for row in late:  # trajectories registered late: another product of the same youth
             row[7] = row[7][:2] + "Z" + row[7][3:]
         name = item.name.replace("_v1.csv", "_v2.csv")
-        deliveries.append(_File(name, item.header, {"csv": rows + late}, {**item.options, "revision": True}))
+        deliveries.append(_File(name, item.header, {"csv": rows + late}, dict(item.options)))
         item.options["defect"] = "revised"  # keep defects off revised quarters: one story per delivery
         revised.append(name)
     return revised
@@ -249,9 +247,9 @@ def _cbs_tables(
     folder: Path, towns: list[Municipality], trajectories: dict[str, list[tmsd.Trajectory]]
 ) -> None:
     counts: dict[tuple[str, int, str], int] = {}
-    with_stay = {"pleegzorg", "gezinsgericht", "gesloten", "overig verblijf"}
+    with_stay = tmsd.FORMS_WITH_STAY
     for town in towns:
-        for year in range(2019, 2026):
+        for year in range(FIRST_YEAR, LAST_YEAR + 1):
             first, last = date(year, 1, 1), date(year, 12, 31)
             running = [t for t in trajectories[town.code] if t.runs_in(first, last) and t.form in tmsd.FORMS]
             counts[(town.code, year, "T001140")] = len({t.person for t in running})

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import random
+import re
+import zipfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from openpyxl import Workbook
@@ -153,4 +155,22 @@ def workbook_bytes(
         sheet.append(["Bron: DUO en samenwerkingsverband; bewerking Kennispunt Twente"])
     sink = io.BytesIO()
     book.save(sink)
+    return _stable(sink.getvalue(), quarter_bounds(year, quarter)[1])
+
+
+def _stable(workbook: bytes, as_of: date) -> bytes:
+    """The same workbook with the save time openpyxl stamps in (zip entries, document properties) set
+    to the quarter's end, so one seed gives byte-identical files and the lake sees no new delivery."""
+    stamp = as_of.strftime("%Y-%m-%dT00:00:00Z")
+    source, sink = zipfile.ZipFile(io.BytesIO(workbook)), io.BytesIO()
+    with source, zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), data
+                )
+            target.writestr(
+                zipfile.ZipInfo(entry.filename, (as_of.year, as_of.month, as_of.day, 0, 0, 0)), data
+            )
     return sink.getvalue()

@@ -51,6 +51,8 @@ FORMS: dict[str, tuple[float, tuple[str, ...], tuple[int, ...], float, float]] =
     "gesloten": (0.003, ("41",), (6,), 150, 48_000.0),
     "overig verblijf": (0.03, ("41", "52"), (5, 6), 330, 24_000.0),
 }
+#: The forms of FORMS that are youth care with stay (CBS: jeugdhulp met verblijf).
+FORMS_WITH_STAY = frozenset({"pleegzorg", "gezinsgericht", "gesloten", "overig verblijf"})
 MEASURE_FORMS = {"OTS": "OTS", "VOTS": "voorlopige OTS", "voogdij": "voogdij", "JR": "jeugdreclassering"}
 REFERRERS = (
     ["gemeente", "huisarts", "jeugdarts", "medisch specialist", "GI", "overig"],
