@@ -1,6 +1,6 @@
 """Availability pipeline: pull the providers' published waiting times, publish them as `availability.v1`
-events on Kafka, let the ingester land them (quality gate → validated or quarantine zone), then rebuild
-and publish the warehouse.
+events on Kafka, let the ingester land them (quality gate → validated or quarantine zone), then announce
+the landed batches on the batch topic, which triggers the `warehouse` DAG.
 
 Thin by design: every task calls `monitorlink.pipelines.availability`; imports happen inside tasks so
 parsing this file stays fast and touches no database, broker or network.
@@ -12,25 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pendulum
 from airflow.sdk import dag, task
 
-from monitorlink.dag_factory import build_warehouse
-from monitorlink.orchestration import default_args
+from monitorlink.dag_factory import announce_batches, dag_arguments
 
 
-@dag(
-    dag_id="availability",
-    schedule="@daily",
-    start_date=pendulum.datetime(2026, 8, 1, tz="Europe/Amsterdam"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),
-    tags=["availability", "kafka", "warehouse"],
-    doc_md=__doc__,
-)
+@dag(**dag_arguments("availability", "@daily", ["availability", "kafka", "ingestion"], __doc__))
 def availability() -> None:
-    """Pull → publish → land → build."""
+    """Pull → publish → land → announce."""
 
     @task
     def pull_snapshots() -> list[dict[str, Any]]:
@@ -60,7 +49,7 @@ def availability() -> None:
         stats = pipeline.land(load_settings(), [MessageRef(**item) for item in messages])
         return {"validated": stats.validated, "quarantined": stats.quarantined, "consumed": stats.consumed}
 
-    build_warehouse(land_events(publish_events(pull_snapshots())))
+    announce_batches("availability", land_events(publish_events(pull_snapshots())))
 
 
 availability()

@@ -1,4 +1,4 @@
-"""CBS StatLine reference: fetch the configured tables over OData v3/v4, land changes, rebuild the warehouse.
+"""CBS StatLine reference: fetch the configured tables over OData v3/v4, land and announce changes.
 
 Airflow DAG, thin by design (see `monitorlink.dag_factory`). Tables and endpoints come from
 `MONITORLINK_CBS_TABLES`, `MONITORLINK_CBS_V3_URL` and `MONITORLINK_CBS_V4_URL`; an unchanged table is

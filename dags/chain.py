@@ -1,4 +1,4 @@
-"""Child-protection chain: land new monthly milestone files per partner, then rebuild the warehouse.
+"""Child-protection chain: land new monthly milestone files per partner and announce them on Kafka.
 
 Airflow DAG, thin by design (see `monitorlink.dag_factory`). Reads `$MONITORLINK_LANDING_ROOT/chain/`;
 see `docs/chain.md` for the contract and the defects the quality gate catches.

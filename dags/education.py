@@ -1,4 +1,4 @@
-"""Education–youth care: land new workbooks per samenwerkingsverband, then rebuild the warehouse.
+"""Education–youth care: land new workbooks per samenwerkingsverband and announce them on Kafka.
 
 Airflow DAG, thin by design (see `monitorlink.dag_factory`). Reads `$MONITORLINK_LANDING_ROOT/education/`;
 see `docs/education.md` for the three sheets, their contracts and the defects the quality gate catches.

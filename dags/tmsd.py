@@ -1,4 +1,4 @@
-"""TMSD: land new quarterly trajectory files from the landing folder, then rebuild the warehouse.
+"""TMSD: land new quarterly trajectory files from the landing folder and announce them on Kafka.
 
 Airflow DAG, thin by design (see `monitorlink.dag_factory`). Reads `$MONITORLINK_LANDING_ROOT/tmsd/`;
 files already in the lake are skipped, a higher `_v<n>` revises its municipality-quarter, and a delivery

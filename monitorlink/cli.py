@@ -11,7 +11,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -19,13 +20,26 @@ from rich.console import Console
 from rich.table import Table
 
 from connectors.cbs import CbsError
-from monitorlink import broker, definitions, orchestration, pseudonym, quality_report, services
+from monitorlink import (
+    alerts,
+    broker,
+    definitions,
+    events,
+    orchestration,
+    pseudonym,
+    quality_report,
+    recovery,
+    services,
+    status,
+    transform,
+)
 from monitorlink.config import Settings, load_settings
 from monitorlink.lake import Lake
-from monitorlink.pipelines import availability, deliveries
+from monitorlink.pipelines import availability, deliveries, watch
 from monitorlink.simulator import SimulationResult, simulate, simulation_result
 from monitorlink.simulator.cbs import CbsServer
-from monitorlink.sources import FILE_SOURCES
+from monitorlink.sources import FILE_SOURCES, SOURCES
+from monitorlink.status import SERVICES
 from monitorlink.summary import delivery_outcomes_table, print_run_summary
 from monitorlink.warehouse import BuildError, build, source_freshness
 from monitorlink.warehouse import docs as warehouse_docs
@@ -46,22 +60,21 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     simulation = _simulation(settings) if args.simulated else None
     if simulation is not None:
         settings = dataclasses.replace(settings, landing_root=simulation.landing)
-    started_here = settings.embedded_broker and not broker.state(settings).running
-    state = broker.require(settings)
-    console.print(f"broker: {state.bootstrap} ({'embedded tansu' if state.embedded else 'external cluster'})")
-    try:
+    with _broker_session(settings) as state:
+        console.print(
+            f"broker: {state.bootstrap} ({'embedded tansu' if state.embedded else 'external cluster'})"
+        )
         pulled = availability.pull(settings)
         published = availability.publish(settings, pulled, force=args.force)
         stats = availability.land(settings, [ref for item in published for ref in item.messages])
-    finally:
-        if started_here:
-            broker.stop(settings)
-    outcomes = {name: deliveries.land_folder(settings, name) for name in FILE_SOURCES}
-    with CbsServer(simulation.cbs_tables) if simulation else nullcontext() as server:
-        if server is not None:
-            settings = dataclasses.replace(settings, cbs_v3_url=server.v3_url, cbs_v4_url=server.v4_url)
-        outcomes["cbs"] = deliveries.pull_cbs(settings)
-    result = build(settings)
+        outcomes = {name: deliveries.land_folder(settings, name) for name in FILE_SOURCES}
+        with CbsServer(simulation.cbs_tables) if simulation else nullcontext() as server:
+            if server is not None:
+                settings = dataclasses.replace(settings, cbs_v3_url=server.v3_url, cbs_v4_url=server.v4_url)
+            outcomes["cbs"] = deliveries.pull_cbs(settings)
+        announced = {item.name: len(events.announce(settings, item.name)) for item in SOURCES}
+        result = build(settings)
+        alert_events = alerts.check(settings)
     print_run_summary(
         settings,
         pulled,
@@ -71,9 +84,35 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         result,
         console,
     )
-    if started_here:
-        console.print("The embedded broker was stopped again; `make up` keeps it running.")
+    console.print(
+        f"Batch events on {settings.batch_topic}: "
+        + ", ".join(f"{name} {count}" for name, count in announced.items())
+        + f". Alerts: {_alert_counts(alert_events)}; open ones: `monitorlink alerts list`, "
+        "an overview: `monitorlink status`."
+    )
     return 0
+
+
+@contextlib.contextmanager
+def _broker_session(settings: Settings) -> Iterator[broker.BrokerState]:
+    """The broker for one command: one already running (`make up`) stays; one started here is stopped."""
+    started_here = settings.embedded_broker and not broker.state(settings).running
+    state = broker.require(settings)
+    try:
+        yield state
+    finally:
+        if started_here:
+            broker.stop(settings)
+            console.print(
+                "The embedded broker was stopped again (the lake keeps everything); `make up` keeps one up."
+            )
+
+
+def _alert_counts(transitions: list[dict[str, object]]) -> str:
+    opened = Counter(str(t["kind"]) for t in transitions if t["event_type"] == "alert_opened")
+    resolved = sum(1 for t in transitions if t["event_type"] == "alert_resolved")
+    parts = [f"{count} {kind}" for kind, count in sorted(opened.items())]
+    return (f"opened {', '.join(parts)}" if parts else "none opened") + f", {resolved} resolved"
 
 
 def _warn_dev_mode() -> None:
@@ -113,6 +152,132 @@ def _land(settings: Settings, args: argparse.Namespace) -> int:
     else:
         outcomes = deliveries.land_folder(settings, args.source)
     console.print(delivery_outcomes_table(args.source, outcomes))
+    with _broker_session(settings):
+        sent = events.announce(settings, args.source)
+    console.print(f"announced {len(sent)} batches on {settings.batch_topic}")
+    return 0
+
+
+def _watch(settings: Settings, args: argparse.Namespace) -> int:
+    _warn_dev_mode()
+    broker.require(settings)
+    watch.watch(settings)
+    return 0
+
+
+def _transform(settings: Settings, args: argparse.Namespace) -> int:
+    result = transform.rebuild(settings, args.source)
+    console.print(
+        f"published {result.published_path} (selection: {result.selected or 'everything'}, "
+        f"{result.nodes_passed} nodes passed, {result.seconds:.1f} s); alerts checked"
+    )
+    return 0
+
+
+def _alerts(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "check":
+        with _broker_session(settings) if "kafka" in settings.alert_notifiers else nullcontext():
+            transitions = alerts.check(settings)
+        console.print(f"alerts: {_alert_counts(transitions)}")
+        return 0
+    if args.action == "resolve":
+        if not args.key:
+            raise ValueError("alerts resolve needs the alert id (see `monitorlink alerts list`)")
+        resolved = alerts.AlertStore(settings).acknowledge(args.key)
+        console.print(f"resolved {args.key}" if resolved else f"{args.key} is not open")
+        return 0 if resolved else 1
+    open_alerts = sorted(alerts.AlertStore(settings).open_alerts().values(), key=lambda a: a.key)
+    if args.json:
+        _print_json([{"alert_id": a.key, **dataclasses.asdict(a)} for a in open_alerts])
+        return 0
+    table = Table(title=f"Open alerts ({len(open_alerts)})")
+    for column in ("kind", "subject", "since (UTC)", "what"):
+        table.add_column(column)
+    for alert in open_alerts:
+        table.add_row(alert.kind, alert.subject, alert.opened_at[:16], alert.summary)
+    console.print(table)
+    return 0
+
+
+def _backfill(settings: Settings, args: argparse.Namespace) -> int:
+    _warn_dev_mode()
+    outcomes = recovery.backfill(settings, args.source, args.period_from, args.period_to)
+    console.print(delivery_outcomes_table(args.source, outcomes))
+    result = transform.rebuild(settings, [args.source])
+    console.print(
+        f"re-processed {len(outcomes)} deliveries from the raw zone; published {result.published_path} "
+        f"(selection: {result.selected or 'everything'}, {result.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    with _broker_session(settings):
+        report = recovery.replay(settings, everything=args.all)
+    console.print(
+        f"re-published {report.availability_events} availability events not in the lake to "
+        f"{settings.availability_topic}, and batch events "
+        + ", ".join(f"{name} {count}" for name, count in report.batch_events.items())
+        + f" to {settings.batch_topic}"
+    )
+    return 0
+
+
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    current = status.status(settings)
+    if args.json:
+        _print_json(dataclasses.asdict(current))
+        return 0
+    table = Table(title=f"monitorlink status at {current.checked_at} — lake {settings.lake_root}")
+    columns = (
+        "source",
+        "batches",
+        "quarantined",
+        "last batch (UTC)",
+        "age / SLA (h)",
+        "rows",
+        "unannounced",
+        "alerts",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("source", "last batch (UTC)") else "right")
+    for row in current.sources:
+        age = "never" if row.age_hours is None else f"{row.age_hours:g} / {row.sla_hours:g}"
+        table.add_row(
+            row.source,
+            str(row.batches),
+            str(row.quarantined_batches),
+            (row.last_landed_at or "")[:19].replace("T", " "),
+            f"[red]{age} LATE[/red]" if row.late else age,
+            str(row.last_rows),
+            str(row.unannounced),
+            str(row.open_alerts),
+        )
+    console.print(table)
+    alerts_line = (
+        ", ".join(f"{kind} {count}" for kind, count in sorted(current.open_alerts.items())) or "none"
+    )
+    console.print(f"open alerts: {alerts_line}")
+    console.print(
+        f"ingester lag: {current.ingester_pending_events} availability events in the raw zone not landed"
+    )
+    running = ", ".join(f"{name} {'up' if up else 'down'}" for name, up in current.services.items())
+    console.print(f"services: {running}")
+    if current.dag_runs:
+        runs = Table(title="Last DAG runs (Airflow)")
+        for column in ("dag", "run type", "state", "started (UTC)", "ended (UTC)"):
+            runs.add_column(column)
+        for run in current.dag_runs:
+            runs.add_row(
+                run["dag_id"],
+                run["run_type"],
+                run["state"],
+                str(run["start_date"] or "")[:19],
+                str(run["end_date"] or "")[:19],
+            )
+        console.print(runs)
+    else:
+        console.print("no DAG runs yet (Airflow runs them after `make up`)")
     return 0
 
 
@@ -315,6 +480,40 @@ def parser() -> argparse.ArgumentParser:
     land.add_argument("source", choices=[*FILE_SOURCES, "cbs"])
     land.set_defaults(handler=_land)
 
+    commands.add_parser(
+        "watch", help="land new files from the landing folders and announce batches, until SIGTERM"
+    ).set_defaults(handler=_watch)
+
+    transform_cmd = commands.add_parser(
+        "transform", help="rebuild what the given sources feed (all without --source), publish, check alerts"
+    )
+    transform_cmd.add_argument("--source", action="append", default=[], choices=[s.name for s in SOURCES])
+    transform_cmd.set_defaults(handler=_transform)
+
+    alerts_cmd = commands.add_parser("alerts", help="open alerts; check them now; resolve one by hand")
+    alerts_cmd.add_argument("action", choices=["list", "check", "resolve"], nargs="?", default="list")
+    alerts_cmd.add_argument("key", nargs="?", help="the alert id to resolve")
+    alerts_cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    alerts_cmd.set_defaults(handler=_alerts)
+
+    backfill_cmd = commands.add_parser(
+        "backfill", help="re-process a source's deliveries for a range of periods from the raw zone"
+    )
+    backfill_cmd.add_argument("--source", required=True, choices=[*FILE_SOURCES, "cbs"])
+    backfill_cmd.add_argument("--from", dest="period_from", required=True, help="first period, e.g. 2024Q1")
+    backfill_cmd.add_argument("--to", dest="period_to", required=True, help="last period, e.g. 2024Q4")
+    backfill_cmd.set_defaults(handler=_backfill)
+
+    replay_cmd = commands.add_parser(
+        "replay", help="re-publish events the broker lost, from the lake (after a broker restart)"
+    )
+    replay_cmd.add_argument("--all", action="store_true", help="every batch event, not only unbuilt ones")
+    replay_cmd.set_defaults(handler=_replay)
+
+    status_cmd = commands.add_parser("status", help="per source: last batch, age vs SLA, alerts; DAG runs")
+    status_cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    status_cmd.set_defaults(handler=_status)
+
     build_cmd = commands.add_parser("build", help="build the warehouse with dbt and publish it atomically")
     build_cmd.add_argument("--select", help="dbt node selection, e.g. 'source:lake.availability+'")
     build_cmd.set_defaults(handler=_build)
@@ -345,9 +544,9 @@ def parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("down", help="stop everything `up` started").set_defaults(handler=_down)
 
-    status = commands.add_parser("services", help="show the services monitorlink started")
-    status.add_argument("names", nargs="*", default=["broker", "ingester", "airflow"])
-    status.set_defaults(handler=_service_status)
+    services_cmd = commands.add_parser("services", help="show the services monitorlink started")
+    services_cmd.add_argument("names", nargs="*", default=list(SERVICES))
+    services_cmd.set_defaults(handler=_service_status)
     return root
 
 

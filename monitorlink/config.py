@@ -12,6 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: Every source by name; `monitorlink.sources.SOURCES` describes each (a test keeps the two in step).
+#: Named here too because DAG files must not import the pipeline code just to learn the names.
+SOURCE_NAMES = ("availability", "tmsd", "chain", "education", "cbs")
+
+
+def batch_connection_id(source: str) -> str:
+    """The Airflow connection a source's asset watcher reads the batch topic with (own consumer group)."""
+    return f"monitorlink_batches_{source}"
 
 
 def _env(name: str, default: str) -> str:
@@ -49,6 +57,12 @@ class Settings:
     cbs_tables: tuple[tuple[str, str], ...]
     http_timeout_s: float
     http_retries: int
+    batch_topic: str
+    alert_topic: str
+    alert_notifiers: tuple[str, ...]
+    alert_webhook_url: str | None
+    watch_interval_s: float
+    airflow_home: Path
 
     @property
     def embedded_broker(self) -> bool:
@@ -100,6 +114,14 @@ def load_settings() -> Settings:
         cbs_tables=_cbs_tables(_env("MONITORLINK_CBS_TABLES", "03759ned:v3,85098NED:v4")),
         http_timeout_s=float(_env("MONITORLINK_HTTP_TIMEOUT_S", "30")),
         http_retries=int(_env("MONITORLINK_HTTP_RETRIES", "3")),
+        batch_topic=_env("MONITORLINK_BATCH_TOPIC", "monitorlink.batches.v1"),
+        alert_topic=_env("MONITORLINK_ALERT_TOPIC", "monitorlink.alerts.v1"),
+        alert_notifiers=tuple(
+            n.strip() for n in _env("MONITORLINK_ALERT_NOTIFIERS", "log,kafka").split(",") if n.strip()
+        ),
+        alert_webhook_url=os.environ.get("MONITORLINK_ALERT_WEBHOOK_URL", "").strip() or None,
+        watch_interval_s=float(_env("MONITORLINK_WATCH_INTERVAL_S", "10")),
+        airflow_home=_env_path("AIRFLOW_HOME", home / "airflow"),
     )
 
 

@@ -171,6 +171,8 @@ class DeliveryProcessor:
         self._needs_key = any(f.pseudonym for c in connector.contracts for f in c.fields)
         self._known = self._processed()
         self._previous_rows = self._validated_volumes()
+        # Backfill: the batch id and landing time a re-processed delivery keeps (by received checksum).
+        self._stamps: dict[str, tuple[str, datetime]] = {}
 
     def process(self, deliveries: Iterable[tuple[str, bytes, str]]) -> list[DeliveryOutcome]:
         """Land every new delivery; returns one outcome per delivery that was not already processed."""
@@ -191,6 +193,26 @@ class DeliveryProcessor:
                 chunk = []
         if chunk:
             outcomes.extend(self._land_chunk(chunk))
+        return outcomes
+
+    def reprocess(self, deliveries: list[tuple[DeliveryOutcome, bytes]]) -> list[DeliveryOutcome]:
+        """Land logged deliveries again from their raw-zone bytes, under their first batch id and time.
+
+        For backfills: the caller has removed the deliveries' Parquet files and rewrites their log lines
+        with the outcomes returned here (nothing is appended). Keeping the id and time makes a second
+        backfill of the same range write exactly the same files.
+        """
+        chunk = []
+        for logged, content in deliveries:
+            assert logged.batch_id is not None, f"{logged.name} never landed; there is nothing to re-process"
+            self._stamps[logged.received_sha256] = (
+                logged.batch_id,
+                datetime.fromisoformat(logged.processed_at),
+            )
+            chunk.append(self._prepare(logged.name, content, logged.origin, logged.received_sha256))
+        outcomes = []
+        for start in range(0, len(chunk), self.chunk_size):
+            outcomes.extend(self._land_chunk(chunk[start : start + self.chunk_size]))
         return outcomes
 
     # reading what is already there -------------------------------------------------------------------
@@ -357,8 +379,9 @@ class DeliveryProcessor:
             prepared.delivery_failures.extend(outcome.failures_for(position))
 
     def _land(self, prepared: _Prepared) -> DeliveryOutcome:
-        now = datetime.now(UTC)
-        batch_id = new_batch_id(now)
+        stamp = self._stamps.get(prepared.sha256)
+        now = stamp[1] if stamp else datetime.now(UTC)
+        batch_id = stamp[0] if stamp else new_batch_id(now)
         stored = (
             self.connector.redact(prepared.content, prepared.replacements)
             if prepared.replacements
@@ -387,7 +410,8 @@ class DeliveryProcessor:
             report = self.lake.batch_path("quarantine", first, batch_id, now).with_suffix(".validation.json")
             write_atomic(report, json.dumps(asdict(outcome), indent=2, ensure_ascii=False).encode())
             log.info("quarantined %s: %s", prepared.name, ", ".join(outcome.critical))
-        self._append_log(outcome)
+        if stamp is None:
+            self._append_log(outcome)
         return outcome
 
     def _columns(self, prepared: _Prepared, batch_id: str, now: datetime) -> dict[str, Any]:
@@ -485,6 +509,14 @@ def _shown(value: Any) -> Any:
 def delivery_log_path(lake: Lake, source: str) -> Path:
     """Where a source's delivery log lives: next to its raw-zone manifest."""
     return lake.zone("raw", source) / "deliveries.jsonl"
+
+
+def rewrite_delivery_log(lake: Lake, source: str, replacements: list[DeliveryOutcome]) -> None:
+    """Replace the log lines of re-processed deliveries (same batch id) in place, atomically."""
+    by_batch = {outcome.batch_id: outcome for outcome in replacements}
+    lines = [by_batch.get(outcome.batch_id, outcome) for outcome in delivery_log(lake, source)]
+    text = "".join(json.dumps(asdict(outcome), ensure_ascii=False) + "\n" for outcome in lines)
+    write_atomic(delivery_log_path(lake, source), text.encode("utf-8"))
 
 
 def delivery_log(lake: Lake, source: str) -> list[DeliveryOutcome]:

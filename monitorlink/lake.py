@@ -13,11 +13,13 @@ offsets only after its output is durable.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,3 +160,18 @@ def fsync_directory(folder: Path) -> None:
 def new_batch_id(when: datetime) -> str:
     """Sortable, unique batch name: time first so `ls` shows arrival order."""
     return f"{when.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) for the block; waits while another holds it.
+
+    An OS lock, released by the kernel when its holder dies, so a crashed process never leaves one behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,37 +1,47 @@
-"""Airflow around the pipelines: shared DAG defaults, Airflow's environment, and `make up` / `make down`.
+"""Airflow's environment and the services people use: `make up` / `make down`.
 
-DAG files only wire package functions together; what they share (owner, retries, tags) comes from here
-so no DAG repeats it. `up` starts the services people use on 127.0.0.1 — the broker, the ingester
-service and Airflow standalone (SQLite, LocalExecutor) — and `down` stops them by PID, whole process trees.
+`up` starts the services people use on 127.0.0.1 — the broker, the ingester
+service, the landing watcher and Airflow standalone (SQLite, LocalExecutor) — and `down` stops them by
+PID, whole process trees.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from monitorlink import broker, services
-from monitorlink.config import PROJECT_ROOT, Settings
+from monitorlink.config import PROJECT_ROOT, SOURCE_NAMES, Settings, batch_connection_id
 
 AIRFLOW_HOST = "127.0.0.1"
 INGESTER = "ingester"
+WATCHER = "watcher"
 AIRFLOW = "airflow"
 
 
-def default_args() -> dict[str, Any]:
-    """Default task arguments every monitorlink DAG uses."""
-    return {
-        "owner": "monitorlink",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=30),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=10),
-    }
+def batch_connections(settings: Settings) -> dict[str, str]:
+    """`AIRFLOW_CONN_*` variables for every source's watcher: Airflow reads them without a database.
+
+    Offsets start at the earliest event a group has not committed, so a watcher that starts after a
+    batch was announced still sees it; each group commits only what its trigger handled.
+    """
+    connections = {}
+    for source in SOURCE_NAMES:
+        extra = {
+            "bootstrap.servers": settings.bootstrap_servers,
+            "group.id": f"monitorlink-airflow-{source}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            # librdkafka's 45 s default stalls every group join on the embedded broker (see streams.py).
+            "session.timeout.ms": settings.session_timeout_ms,
+        }
+        variable = f"AIRFLOW_CONN_{batch_connection_id(source).upper()}"
+        connections[variable] = json.dumps({"conn_type": "kafka", "extra": extra})
+    return connections
 
 
 def airflow_port() -> int:
@@ -39,10 +49,11 @@ def airflow_port() -> int:
     return int(os.environ.get("MONITORLINK_AIRFLOW_PORT", "8080"))
 
 
-def airflow_environment(airflow_home: Path) -> dict[str, str]:
-    """Airflow settings for the embedded default; any AIRFLOW__* variable already set wins."""
+def airflow_environment(settings: Settings) -> dict[str, str]:
+    """Airflow settings for the embedded default; any AIRFLOW_* variable already set wins."""
     defaults = {
-        "AIRFLOW_HOME": str(airflow_home),
+        **batch_connections(settings),
+        "AIRFLOW_HOME": str(settings.airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
@@ -73,6 +84,8 @@ def up(settings: Settings) -> list[services.ServiceStatus]:
         ready=lambda: True,
         timeout_s=5,
     )
+    watch = [str(bin_dir / "monitorlink"), "-v", "watch"]
+    watcher = services.start(settings.run_dir, WATCHER, watch, ready=lambda: True, timeout_s=5)
     # `airflow standalone` says "ready" before its API listens, so readiness is the health endpoint.
     airflow = services.start(
         settings.run_dir,
@@ -80,14 +93,14 @@ def up(settings: Settings) -> list[services.ServiceStatus]:
         [str(bin_dir / "airflow"), "standalone"],
         ready=_airflow_healthy,
         timeout_s=300,
-        env=airflow_environment(settings.home / "airflow"),
+        env=airflow_environment(settings),
     )
-    return [services.status(settings.run_dir, broker.SERVICE), ingester, airflow]
+    return [services.status(settings.run_dir, broker.SERVICE), ingester, watcher, airflow]
 
 
 def down(settings: Settings) -> list[str]:
     """Stop everything `up` started (Airflow first, the broker last); returns what was running."""
-    stopped = [name for name in (AIRFLOW, INGESTER) if services.stop(settings.run_dir, name)]
+    stopped = [name for name in (AIRFLOW, WATCHER, INGESTER) if services.stop(settings.run_dir, name)]
     if broker.stop(settings):
         stopped.append(broker.SERVICE)
     return stopped
@@ -95,5 +108,4 @@ def down(settings: Settings) -> list[str]:
 
 def admin_password_file(settings: Settings) -> Path:
     """Where Airflow's simple auth manager writes the generated admin password."""
-    home = Path(airflow_environment(settings.home / "airflow")["AIRFLOW_HOME"])
-    return home / "simple_auth_manager_passwords.json.generated"
+    return settings.airflow_home / "simple_auth_manager_passwords.json.generated"

@@ -17,12 +17,18 @@ from monitorlink.ingest import INGEST_COLUMNS
 
 @dataclass(frozen=True)
 class Source:
-    """One source: its name, how it arrives, and its connector (file-like sources only)."""
+    """One source: its name, how it arrives, its connector (file-like sources only) and its dbt source."""
 
     name: str
     arrives_as: str
     description: str
     connector: FileConnector | None = None
+    dbt_source: str = ""
+
+    @property
+    def dbt_selector(self) -> str:
+        """The dbt selection of everything this source feeds (its models, tests and marts downstream)."""
+        return f"source:{self.dbt_source or self.name}+"
 
     @property
     def datasets(self) -> dict[str, pa.Schema]:
@@ -33,7 +39,12 @@ class Source:
 
 
 SOURCES: tuple[Source, ...] = (
-    Source("availability", "events on Kafka", "free places, waiting lists and waiting times per offer"),
+    Source(
+        "availability",
+        "events on Kafka",
+        "free places, waiting lists and waiting times per offer",
+        dbt_source="lake.availability",
+    ),
     Source("tmsd", "quarterly CSV files", "youth-care trajectories per municipality-quarter", tmsd),
     Source("chain", "monthly JSON files", "child-protection chain milestones per partner", chain),
     Source("education", "quarterly XLSX workbooks", "pupils, absence and arrangements per SWV", education),

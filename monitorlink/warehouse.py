@@ -24,7 +24,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from monitorlink.config import Settings
-from monitorlink.lake import fsync_directory
+from monitorlink.lake import file_lock, fsync_directory
 from monitorlink.sources import lake_datasets
 
 
@@ -34,16 +34,22 @@ class BuildError(RuntimeError):
 
 @dataclass(frozen=True)
 class BuildResult:
-    """A successful build: where it was published and what dbt did."""
+    """A successful build: where it was published, what dbt did, and the selection (None: everything)."""
 
     published_path: Path
     nodes_passed: int
     nodes_skipped: int
     seconds: float
+    selected: str | None = None
 
 
 def build(settings: Settings, select: str | None = None) -> BuildResult:
     """Run `dbt build` (seeds, models, data and unit tests) into a new file; publish it only if all pass.
+
+    With `select` (e.g. `source:tmsd+`) only those nodes are rebuilt, into a copy of the current
+    restricted warehouse so everything else (and what unit tests read) is already there; without a
+    warehouse yet, the build is full whatever `select` says. One build runs at a time (a file lock), so
+    two rebuilds never both start from the same copy and publish over each other.
 
     dbt runs in its own process: dbt-duckdb keeps its connection open for the life of the process, and
     only a closed (checkpointed) DuckDB file is safe to rename into place.
@@ -53,12 +59,21 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
         raise BuildError(
             f"nothing to build from: no validated data under {validated} yet; run `make run` first"
         )
+    with file_lock(_build_dir(settings) / "build.lock"):
+        return _build_locked(settings, select)
+
+
+def _build_locked(settings: Settings, select: str | None) -> BuildResult:
     started = time.monotonic()
-    build_dir = _build_dir(settings)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    build_file = build_dir / f"{settings.warehouse_path.stem}-{stamp}.duckdb"
+    build_file = _build_dir(settings) / f"{settings.warehouse_path.stem}-{stamp}.duckdb"
+    base = settings.restricted_warehouse_path
+    selective = select is not None and base.exists()
+    if selective:
+        shutil.copyfile(base, build_file)
     dbt_dir = settings.home / "dbt"
-    completed = _dbt(settings, ["build", *(["--select", select] if select else [])], build_file, "target")
+    arguments = ["build", *(["--select", select] if selective and select else [])]
+    completed = _dbt(settings, arguments, build_file, "target")
     results = _run_results(dbt_dir / "target" / "run_results.json")
     if completed.returncode != 0:
         build_file.unlink(missing_ok=True)
@@ -73,6 +88,7 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
         nodes_passed=sum(status in ("success", "pass") for status in statuses),
         nodes_skipped=sum(status == "skipped" for status in statuses),
         seconds=time.monotonic() - started,
+        selected=select if selective else None,
     )
 
 
@@ -286,3 +302,16 @@ def connect_readonly(settings: Settings, restricted: bool = False) -> duckdb.Duc
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist yet: run `make run` first")
     return duckdb.connect(str(path), read_only=True)
+
+
+def warehouse_watermarks(settings: Settings) -> dict[str, datetime]:
+    """Per source, the newest landing the restricted warehouse was built from (empty: no warehouse)."""
+    if not settings.restricted_warehouse_path.exists():
+        return {}
+    with duckdb.connect(str(settings.restricted_warehouse_path), read_only=True) as connection:
+        rows = connection.execute("select source, last_landed_at from main.fct_source_freshness").fetchall()
+    return {
+        name: (landed.replace(tzinfo=UTC) if landed.tzinfo is None else landed.astimezone(UTC))
+        for name, landed in rows
+        if landed is not None
+    }

@@ -10,34 +10,8 @@ from monitorlink.config import Settings
 from monitorlink.deliveries import DeliveryProcessor, delivery_log
 from monitorlink.lake import Lake
 from monitorlink.pseudonym import MissingPseudonymKey
-from monitorlink.simulator.tmsd import HEADER, csv_bytes
-
-ROW = [
-    "a" * 64,
-    "2012",
-    "M",
-    "GM0141",
-    "",
-    "huisarts",
-    "ambulant",
-    "45A01",
-    "12345678",
-    "2",
-    "2023-01-10",
-    "",
-    "",
-    "N",
-    "1.250,00",
-]
-
-
-def _row(**changes: str) -> list[str]:
-    values = dict(zip(HEADER, ROW, strict=True)) | changes
-    return list(values.values())
-
-
-def _file(*rows: list[str]) -> bytes:
-    return csv_bytes(HEADER, list(rows))
+from tests.factories import tmsd_file as _file
+from tests.factories import tmsd_row as _row
 
 
 @pytest.fixture

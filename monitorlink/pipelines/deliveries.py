@@ -1,8 +1,10 @@
 """The file and API sources as plain functions: land a landing folder, or fetch CBS tables, into the lake.
 
-The Airflow DAGs (`dags/tmsd.py`, `dags/chain.py`, `dags/education.py`, `dags/cbs.py`) and `monitorlink
-run` call exactly these. Each returns the outcome of every delivery it processed this time; deliveries
-already in the lake are skipped, so re-running on the same inputs changes nothing.
+The Airflow DAGs (`dags/tmsd.py`, `dags/chain.py`, `dags/education.py`, `dags/cbs.py`), the landing
+watcher (`monitorlink watch`) and `monitorlink run` call exactly these. Each returns the outcome of every
+delivery it processed this time; deliveries already in the lake are skipped, so re-running on the same
+inputs changes nothing. Landing a source holds its lock, so a DAG and the watcher never land it at once;
+announcing the batches on Kafka is the caller's next step (`monitorlink.events.announce`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from connectors import cbs
 from monitorlink.config import Settings
 from monitorlink.contracts import reference_values
 from monitorlink.deliveries import DeliveryOutcome, DeliveryProcessor
+from monitorlink.events import source_lock
 from monitorlink.lake import Lake
 from monitorlink.sources import FILE_SOURCES
 
@@ -28,8 +31,9 @@ def land_folder(settings: Settings, source: str) -> list[DeliveryOutcome]:
     connector = FILE_SOURCES[source].connector
     assert connector is not None
     folder = settings.landing_root / source
-    processor = DeliveryProcessor(Lake(settings.lake_root), connector, settings.delivery_chunk)
-    outcomes = processor.process(_files(folder))
+    with source_lock(settings, source):
+        processor = DeliveryProcessor(Lake(settings.lake_root), connector, settings.delivery_chunk)
+        outcomes = processor.process(_files(folder))
     log.info("%s: %d new deliveries from %s", source, len(outcomes), folder)
     return outcomes
 
@@ -43,13 +47,13 @@ def _files(folder: Path) -> Iterator[tuple[str, bytes, str]]:
 def pull_cbs(settings: Settings) -> list[DeliveryOutcome]:
     """Fetch each configured CBS table for the Twente municipalities and the Netherlands, and land it."""
     regions = (*sorted(reference_values("twente_gemeenten.gm_code")), "NL01")
-    processor = DeliveryProcessor(Lake(settings.lake_root), cbs, settings.delivery_chunk)
     fetched = []
     for table, api in settings.cbs_tables:
         base = settings.cbs_v3_url if api == "v3" else settings.cbs_v4_url
         content = cbs.fetch(table, api, base, regions, settings.http_timeout_s, settings.http_retries)
         fetched.append((cbs.bundle_name(table, api), content, f"{base}/{table}"))
-    return processor.process(fetched)
+    with source_lock(settings, "cbs"):
+        return DeliveryProcessor(Lake(settings.lake_root), cbs, settings.delivery_chunk).process(fetched)
 
 
 def as_dicts(outcomes: list[DeliveryOutcome]) -> list[dict[str, Any]]:

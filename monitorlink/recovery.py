@@ -1,0 +1,114 @@
+"""Backfill and replay: put things right from the lake, which is the durable store, not the broker.
+
+- `backfill` re-processes a source's deliveries for a range of periods from the raw zone (after a
+  contract or suite fix, say). Each delivery keeps its batch id and landing time, so running the same
+  backfill twice writes the same files and gives the same warehouse.
+- `replay` re-publishes what the broker lost (the embedded broker keeps nothing across a restart):
+  availability events the raw snapshots hold but the lake has not landed, and batch events of batches
+  newer than what the warehouse was built from.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from connectors import availability as snapshots
+from monitorlink.config import Settings
+from monitorlink.deliveries import DeliveryOutcome, DeliveryProcessor, delivery_log, rewrite_delivery_log
+from monitorlink.events import STREAM_SOURCE, BatchEvent, lake_batches, publish, source_lock
+from monitorlink.lake import Lake
+from monitorlink.sources import SOURCES, source
+from monitorlink.streams import publish_events
+from monitorlink.warehouse import warehouse_watermarks
+
+log = logging.getLogger(__name__)
+
+
+def backfill(settings: Settings, source_name: str, first: str, last: str) -> list[DeliveryOutcome]:
+    """Re-process the landed deliveries of `source_name` whose period lies in [first, last]."""
+    connector = source(source_name).connector
+    if connector is None:
+        raise ValueError(f"{source_name} arrives as events; replay re-publishes those (`monitorlink replay`)")
+    lake = Lake(settings.lake_root)
+    with source_lock(settings, source_name):
+        chosen = [
+            outcome
+            for outcome in delivery_log(lake, source_name)
+            if outcome.batch_id and outcome.period and first <= outcome.period <= last
+        ]
+        if not chosen:
+            periods = sorted({o.period for o in delivery_log(lake, source_name) if o.period})
+            known = f"{periods[0]} … {periods[-1]}" if periods else "none yet"
+            raise ValueError(f"no landed {source_name} deliveries in {first}–{last} (periods known: {known})")
+        for outcome in chosen:
+            for path in _batch_files(lake, outcome):
+                path.unlink(missing_ok=True)
+        contents = [(outcome, (lake.root / str(outcome.raw_path)).read_bytes()) for outcome in chosen]
+        processor = DeliveryProcessor(lake, connector, settings.delivery_chunk)
+        outcomes = processor.reprocess(contents)
+        rewrite_delivery_log(lake, source_name, outcomes)
+    log.info("%s: re-processed %d deliveries of %s–%s", source_name, len(outcomes), first, last)
+    return outcomes
+
+
+def _batch_files(lake: Lake, outcome: DeliveryOutcome) -> list[Path]:
+    """The Parquet files (and quarantine report) one delivery wrote, in either zone."""
+    day = f"ingest_date={outcome.processed_at[:10]}"
+    connector = source(outcome.source).connector
+    assert connector is not None
+    files = []
+    for zone in ("validated", "quarantine"):
+        for contract in connector.contracts:
+            files.append(lake.zone(zone, contract.name) / day / f"{outcome.batch_id}.parquet")
+            files.append(lake.zone(zone, contract.name) / day / f"{outcome.batch_id}.validation.json")
+    return files
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """What a replay re-published."""
+
+    availability_events: int
+    batch_events: dict[str, int]
+
+
+def replay(settings: Settings, everything: bool = False) -> ReplayReport:
+    """Re-publish lost availability events and the batch events the warehouse has not seen.
+
+    With `everything`, every batch event is re-published (a consumer that lost its own state).
+    """
+    events = unlanded_availability_events(settings)
+    if events:
+        publish_events(settings, settings.availability_topic, events, key_field="offer_key")
+    built = {} if everything else warehouse_watermarks(settings)
+    lake = Lake(settings.lake_root)
+    published = {}
+    for item in SOURCES:
+        newer = [e for e in lake_batches(lake, item.name) if _after(e, built.get(item.name))]
+        if newer:
+            publish(settings, newer)
+        published[item.name] = len(newer)
+    log.info("replayed %d availability events and batch events %s", len(events), published)
+    return ReplayReport(len(events), published)
+
+
+def _after(event: BatchEvent, watermark: datetime | None) -> bool:
+    return watermark is None or datetime.fromisoformat(event.landed_at) > watermark
+
+
+def unlanded_availability_events(settings: Settings) -> list[dict[str, object]]:
+    """Events of every snapshot in the raw zone whose event id is in neither lake zone."""
+    lake = Lake(settings.lake_root)
+    landed = {
+        row["event_id"]
+        for zone in ("validated", "quarantine")
+        for row in lake.read_columns(zone, STREAM_SOURCE, ["event_id"])
+    }
+    missing = []
+    for record in lake.manifest(STREAM_SOURCE):
+        snapshot = snapshots.parse_snapshot(record.origin, (lake.root / record.path).read_bytes())
+        missing += [e for e in snapshots.snapshot_events(snapshot) if e["event_id"] not in landed]
+    return missing

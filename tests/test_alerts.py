@@ -1,0 +1,202 @@
+"""Alerts: every kind opens once, stays open across checks, and resolves once its condition clears.
+
+Quality alerts come from real deliveries through the processor; the warehouse-based kinds read a
+restricted warehouse file whose three operations tables are written by hand here, so each condition can
+be switched on and off. The notifiers are real: a webhook on loopback and the session's Kafka broker.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import duckdb
+import pytest
+from kafka import KafkaConsumer
+
+from connectors import tmsd
+from monitorlink import alerts
+from monitorlink.config import Settings, load_settings
+from monitorlink.deliveries import DeliveryProcessor
+from monitorlink.lake import Lake
+from tests.factories import tmsd_file, tmsd_row
+
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def quiet(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings that notify only the log (no broker needed) and use the development pseudonym key."""
+    monkeypatch.setenv("MONITORLINK_ALERT_NOTIFIERS", "log")
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    return load_settings()
+
+
+def _warehouse(settings: Settings, wait_weeks: float, tmsd_landed: datetime, provider_behind: int) -> None:
+    """A restricted warehouse with just the tables the checks read."""
+    path = settings.restricted_warehouse_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    with duckdb.connect(str(path)) as db:
+        db.execute(
+            "create table fct_offer_wait_norm as select 'p/offer/enschede/jeugd' as offer_key,"
+            " 'Provider' as provider_name, 'Offer' as offer_name, $w::double as wait_weeks,"
+            " 17.38::decimal(6,3) as norm_weeks, $w > 17.38 as herstelplan_required",
+            {"w": wait_weeks},
+        )
+        db.execute(
+            "create table fct_source_freshness as select * from (values"
+            " ('tmsd', $landed::timestamp, 92, 31), ('cbs', $landed::timestamp, 183, 60))"
+            " as t(source, last_landed_at, expected_every_days, grace_days)",
+            {"landed": tmsd_landed.replace(tzinfo=None)},
+        )
+        db.execute(
+            "create table fct_availability_provider_freshness as select 'Provider' as provider_name,"
+            " timestamp '2026-10-01' as last_measured_at, $d as days_behind_feed, $d > 7 as is_stale",
+            {"d": provider_behind},
+        )
+
+
+def _kinds(events: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return sorted((e["event_type"], e["kind"], e["subject"]) for e in events)
+
+
+def test_norm_and_late_source_alerts_open_once_stay_open_and_resolve(quiet: Settings) -> None:
+    _warehouse(quiet, wait_weeks=26.0, tmsd_landed=NOW - timedelta(days=130), provider_behind=9)
+    opened = alerts.check(quiet, now=NOW)
+    assert _kinds(opened) == [
+        ("alert_opened", "norm_breach", "p/offer/enschede/jeugd"),
+        ("alert_opened", "source_late", "availability/Provider"),
+        ("alert_opened", "source_late", "tmsd"),
+    ], "tmsd is 130 days old against 92 + 31; cbs (183 + 60) is not late"
+    assert alerts.check(quiet, now=NOW + timedelta(hours=1)) == [], "an open alert is not raised again"
+    assert len(alerts.AlertStore(quiet).open_alerts()) == 3
+
+    _warehouse(quiet, wait_weeks=12.0, tmsd_landed=NOW - timedelta(days=2), provider_behind=1)
+    resolved = alerts.check(quiet, now=NOW)
+    assert _kinds(resolved) == [
+        ("alert_resolved", "norm_breach", "p/offer/enschede/jeugd"),
+        ("alert_resolved", "source_late", "availability/Provider"),
+        ("alert_resolved", "source_late", "tmsd"),
+    ]
+    assert alerts.check(quiet, now=NOW) == [] and alerts.AlertStore(quiet).open_alerts() == {}
+    history = alerts.AlertStore(quiet).history()
+    assert [e["event_type"] for e in history] == ["alert_opened"] * 3 + ["alert_resolved"] * 3
+    assert all(e["schema"] == "monitorlink.alert.v1" for e in history)
+
+
+def test_a_quarantined_delivery_alerts_until_a_good_version_of_the_same_period_lands(quiet: Settings) -> None:
+    processor = DeliveryProcessor(Lake(quiet.lake_root), tmsd)
+    processor.process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", tmsd_file(tmsd_row(geslacht="Q")), "test")])
+    (opened,) = alerts.check(quiet)
+    assert (opened["event_type"], opened["kind"], opened["subject"]) == (
+        "alert_opened",
+        "quality_gate",
+        "tmsd/GM0141/2023Q1",
+    )
+    assert "tmsd_jeugd_GM0141_2023Q1_v1.csv was quarantined" in opened["summary"]
+    assert alerts.check(quiet) == []
+
+    processor.process([("tmsd_jeugd_GM0141_2023Q1_v2.csv", tmsd_file(tmsd_row()), "test")])
+    (resolved,) = alerts.check(quiet)
+    assert (resolved["event_type"], resolved["subject"]) == ("alert_resolved", "tmsd/GM0141/2023Q1")
+
+
+def test_a_pipeline_failure_opens_once_and_its_next_success_resolves_it(quiet: Settings) -> None:
+    first = alerts.pipeline_failed(quiet, "tmsd", "land_deliveries", "CbsError: boom")
+    assert _kinds(first) == [("alert_opened", "pipeline_failure", "tmsd")]
+    assert alerts.pipeline_failed(quiet, "tmsd", "land_deliveries", "again") == []
+    assert alerts.pipeline_succeeded(quiet, "chain") == [], "another pipeline's success resolves nothing"
+    assert alerts.check(quiet) == [], "the data checks leave pipeline alerts alone"
+    assert _kinds(alerts.pipeline_succeeded(quiet, "tmsd")) == [
+        ("alert_resolved", "pipeline_failure", "tmsd")
+    ]
+    assert alerts.pipeline_succeeded(quiet, "tmsd") == []
+
+
+def test_an_alert_resolved_by_hand_stays_quiet_while_its_condition_lasts(quiet: Settings) -> None:
+    _warehouse(quiet, wait_weeks=26.0, tmsd_landed=NOW, provider_behind=0)
+    alerts.check(quiet, now=NOW)
+    store = alerts.AlertStore(quiet)
+    assert store.acknowledge("norm_breach:p/offer/enschede/jeugd")
+    assert store.open_alerts() == {}
+    assert alerts.check(quiet, now=NOW) == [], "acknowledged: no reopening while the offer is over the norm"
+    _warehouse(quiet, wait_weeks=12.0, tmsd_landed=NOW, provider_behind=0)
+    assert alerts.check(quiet, now=NOW) == [] and store.acknowledged() == set()
+    _warehouse(quiet, wait_weeks=30.0, tmsd_landed=NOW, provider_behind=0)
+    assert _kinds(alerts.check(quiet, now=NOW)) == [("alert_opened", "norm_breach", "p/offer/enschede/jeugd")]
+
+
+def test_an_unknown_notifier_is_a_configuration_error(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITORLINK_ALERT_NOTIFIERS", "log,pager")
+    with pytest.raises(ValueError, match="unknown notifier 'pager'"):
+        alerts.notifiers(load_settings())
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[str]:
+    _Webhook.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/alerts"
+    server.shutdown()
+
+
+def test_transitions_reach_the_webhook_and_the_kafka_alert_topic(
+    kafka_settings: Settings, webhook: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITORLINK_ALERT_WEBHOOK_URL", webhook)
+    monkeypatch.setenv("MONITORLINK_ALERT_TOPIC", f"{kafka_settings.availability_topic}.alerts")
+    settings = load_settings()
+    alerts.pipeline_failed(settings, "cbs", "land_deliveries", "no route to host")
+    alerts.pipeline_succeeded(settings, "cbs")
+
+    posted = [event for body in _Webhook.received for event in body["alerts"]]
+    assert [(e["event_type"], e["alert_id"]) for e in posted] == [
+        ("alert_opened", "pipeline_failure:cbs"),
+        ("alert_resolved", "pipeline_failure:cbs"),
+    ]
+    consumer = KafkaConsumer(
+        settings.alert_topic,
+        bootstrap_servers=settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=10_000,
+        group_id=None,
+    )
+    try:
+        on_kafka = [json.loads(record.value) for record in consumer]
+    finally:
+        consumer.close()
+    assert [(e["event_type"], e["alert_id"]) for e in on_kafka] == [
+        ("alert_opened", "pipeline_failure:cbs"),
+        ("alert_resolved", "pipeline_failure:cbs"),
+    ]
+
+
+def test_a_notifier_that_is_down_loses_no_alert_state(
+    quiet: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITORLINK_ALERT_WEBHOOK_URL", "http://127.0.0.1:9/unreachable")
+    settings = load_settings()
+    assert len(alerts.pipeline_failed(settings, "tmsd", "land_deliveries", "boom")) == 1
+    assert list(alerts.AlertStore(settings).open_alerts()) == ["pipeline_failure:tmsd"]
