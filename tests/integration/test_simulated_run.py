@@ -9,7 +9,6 @@ run must change nothing.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -34,6 +33,7 @@ from monitorlink.pseudonym import bsn_tokens
 from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
 from monitorlink.warehouse import connect_readonly
 from tests.conftest import free_port
+from tests.warehouse_checks import warehouse_content
 
 pytestmark = pytest.mark.integration
 
@@ -314,27 +314,14 @@ def test_a_revision_replaces_exactly_its_municipality_quarter(run: Run) -> None:
     assert history == (2,), "the revised version stays in the history"
 
 
-def _warehouse_content(path: Path) -> dict[str, str]:
-    with duckdb.connect(str(path), read_only=True) as db:
-        tables = db.sql("select table_schema, table_name from information_schema.tables").fetchall()
-        return {
-            f"{schema}.{table}": hashlib.sha256(
-                "\n".join(
-                    sorted(map(repr, db.sql(f'select * from "{schema}"."{table}"').fetchall()))
-                ).encode()
-            ).hexdigest()
-            for schema, table in tables
-        }
-
-
 def test_running_again_on_the_same_inputs_changes_nothing(run: Run) -> None:
     before = {
-        path: _warehouse_content(path)
+        path: warehouse_content(path)
         for path in (run.settings.warehouse_path, run.settings.restricted_warehouse_path)
     }
     logged = {source: len(delivery_log(run.lake, source)) for source in ("tmsd", "chain", "education", "cbs")}
     second = _run_once(run.log_file.with_name("second-run.log"))
     assert "0 (same bytes already ingested)" in second
     assert {source: len(delivery_log(run.lake, source)) for source in logged} == logged
-    assert {path: _warehouse_content(path) for path in before} == before
+    assert {path: warehouse_content(path) for path in before} == before
     assert json.loads((run.simulation.root / "manifest.json").read_text())["seed"] == 2026

@@ -1,0 +1,180 @@
+"""The event-driven path without the Airflow UI, on a real broker: a new TMSD file in the landing folder →
+the landing watcher lands and announces it → Airflow's own Kafka `MessageQueueTrigger` (as the asset
+watcher runs it) hands over the batch event → a selective dbt build (`source:tmsd+`) → publish.
+Then backfills (twice the same warehouse), replay after a broker restart, and `monitorlink status`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import redirect_stdout
+from typing import Any
+
+import pytest
+
+from monitorlink import broker, events, transform
+from monitorlink.cli import main
+from monitorlink.config import Settings, load_settings
+from monitorlink.dag_factory import source_asset
+from monitorlink.deliveries import delivery_log
+from monitorlink.lake import Lake
+from monitorlink.orchestration import batch_connections
+from monitorlink.pipelines import availability
+from monitorlink.pipelines.watch import watch_once
+from monitorlink.pseudonym import DEV_KEY
+from monitorlink.recovery import backfill, replay
+from monitorlink.simulator import SimulationResult, simulate
+from monitorlink.warehouse import connect_readonly
+from tests.conftest import free_port
+from tests.warehouse_checks import warehouse_content
+
+pytestmark = pytest.mark.integration
+
+FIRST = ("2023Q1", "2023Q2", "2023Q3")
+NEW = "2023Q4"
+
+
+@pytest.fixture(scope="module")
+def simulation(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
+    return simulate(tmp_path_factory.mktemp("simulation"), DEV_KEY.encode())
+
+
+def _drop(simulation: SimulationResult, settings: Settings, period: str) -> str:
+    """Copy one municipality-quarter of the simulated TMSD files into the landing folder."""
+    (source,) = sorted((simulation.landing / "tmsd").glob(f"tmsd_jeugd_GM0183_{period}_v1.csv"))
+    target = settings.landing_root / "tmsd" / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, target)
+    return source.name
+
+
+@pytest.fixture
+def platform(
+    kafka_settings: Settings, simulation: SimulationResult, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Three TMSD quarters landed, announced and built; the Airflow watchers' connections in the env."""
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    monkeypatch.setenv("MONITORLINK_ALERT_NOTIFIERS", "log")
+    monkeypatch.setenv("MONITORLINK_BATCH_TOPIC", f"{kafka_settings.availability_topic}.batches")
+    settings = load_settings()
+    for variable, value in batch_connections(settings).items():
+        monkeypatch.setenv(variable, value.replace("monitorlink-airflow-", f"{settings.consumer_group}-"))
+    for period in FIRST:
+        _drop(simulation, settings, period)
+    assert watch_once(settings)["tmsd"] == len(FIRST)
+    assert transform.rebuild(settings, []).selected is None, "no warehouse yet: a full build"
+    yield settings
+
+
+def _first_trigger_event(source: str, timeout_s: float = 120) -> dict[str, Any]:
+    """Run the asset's real trigger until it fires, as Airflow's triggerer would; returns its payload."""
+    (watcher,) = source_asset(source).watchers
+
+    async def first() -> dict[str, Any]:
+        async for event in watcher.trigger.run():
+            payload: dict[str, Any] = event.payload
+            return payload
+        raise AssertionError("the trigger stopped without an event")
+
+    return asyncio.run(asyncio.wait_for(first(), timeout_s))
+
+
+def _delivery_files(settings: Settings) -> set[str]:
+    with connect_readonly(settings, restricted=True) as db:
+        rows = db.sql("select distinct delivery_file from restricted.stg_tmsd__trajectories").fetchall()
+    return {name for (name,) in rows}
+
+
+def test_a_new_file_flows_from_landing_folder_to_published_warehouse_by_events(
+    platform: Settings, simulation: SimulationResult
+) -> None:
+    name = _drop(simulation, platform, NEW)
+    assert watch_once(platform) == {"availability": 0, "tmsd": 1, "chain": 0, "education": 0, "cbs": 0}
+
+    # The three batches announced before the build are in the warehouse already: the trigger skips them.
+    payload = _first_trigger_event("tmsd")
+    assert (payload["event_type"], payload["delivery"]["file"]) == ("batch_landed", name)
+
+    result = transform.rebuild(platform, transform.changed_sources([{"payload": payload}]))
+    assert result.selected == "source:tmsd+"
+    assert _delivery_files(platform) == {f"tmsd_jeugd_GM0183_{p}_v1.csv" for p in (*FIRST, NEW)}
+    run_results = json.loads((platform.home / "dbt" / "target" / "run_results.json").read_text())
+    built = {node["unique_id"] for node in run_results["results"]}
+    assert "model.monitorlink.fct_trajectory_flow" in built
+    staging = {node for node in built if node.startswith("model.monitorlink.stg_")}
+    assert staging == {"model.monitorlink.stg_tmsd__trajectories"}, "only what TMSD feeds is rebuilt"
+    assert not any(node.startswith("seed.") for node in built)
+    with connect_readonly(platform) as published:
+        quarters = published.sql(
+            "select count(distinct period_key) from published.pub_trajectory_flow"
+        ).fetchone()
+    assert quarters is not None and quarters[0] >= len(FIRST) + 1
+
+
+def test_a_backfill_twice_gives_the_same_warehouse(platform: Settings) -> None:
+    lake = Lake(platform.lake_root)
+    logged = [o.batch_id for o in delivery_log(lake, "tmsd")]
+    first = backfill(platform, "tmsd", "2023Q1", "2023Q2")
+    assert [o.name for o in first] == [f"tmsd_jeugd_GM0183_{p}_v1.csv" for p in ("2023Q1", "2023Q2")]
+    transform.rebuild(platform, ["tmsd"])
+    after_first = warehouse_content(platform.restricted_warehouse_path)
+
+    backfill(platform, "tmsd", "2023Q1", "2023Q2")
+    transform.rebuild(platform, ["tmsd"])
+    assert warehouse_content(platform.restricted_warehouse_path) == after_first
+    assert [o.batch_id for o in delivery_log(lake, "tmsd")] == logged, "same batches, one log line each"
+    assert _delivery_files(platform) == {f"tmsd_jeugd_GM0183_{p}_v1.csv" for p in FIRST}
+    with pytest.raises(ValueError, match="no landed tmsd deliveries in 2030Q1–2030Q4"):
+        backfill(platform, "tmsd", "2030Q1", "2030Q4")
+
+
+def test_status_reports_every_source_for_machines(platform: Settings) -> None:
+    sink = io.StringIO()
+    with redirect_stdout(sink):
+        assert main(["status", "--json"]) == 0
+    report = json.loads(sink.getvalue())
+    rows = {row["source"]: row for row in report["sources"]}
+    assert set(rows) == {"availability", "tmsd", "chain", "education", "cbs"}
+    tmsd = rows["tmsd"]
+    assert (tmsd["batches"], tmsd["unannounced"], tmsd["late"]) == (len(FIRST), 0, False)
+    assert tmsd["sla_hours"] == (92 + 31) * 24 and tmsd["age_hours"] < 1
+    assert rows["chain"]["late"] and rows["chain"]["last_batch"] is None, "never landed is late"
+    assert report["ingester_pending_events"] == 0 and report["dag_runs"] == []
+
+
+@pytest.fixture
+def own_broker(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """An embedded broker of this test's own, so restarting it disturbs nobody else."""
+    monkeypatch.setenv("MONITORLINK_BROKER_PORT", str(free_port()))
+    monkeypatch.setenv("MONITORLINK_ALERT_NOTIFIERS", "log")
+    own = load_settings()
+    broker.require(own)
+    yield own
+    broker.stop(own)
+
+
+def test_replay_after_a_broker_restart_loses_nothing(own_broker: Settings) -> None:
+    settings = own_broker
+    pulled = availability.pull(settings)
+    published = availability.publish(settings, pulled)
+    expected = sum(len(item.messages) for item in published)
+    broker.stop(settings)  # the in-memory broker forgets every event before the ingester saw one
+    broker.require(settings)
+
+    report = replay(settings)
+    assert report.availability_events == expected
+    stats = availability.ingest(settings)
+    assert (stats.validated + stats.quarantined, stats.quarantined) == (expected, 0)
+    assert replay(settings).availability_events == 0, "everything landed: nothing left to replay"
+
+    events.announce(settings, "availability")
+    broker.stop(settings)
+    broker.require(settings)
+    (batch,) = events.lake_batches(Lake(settings.lake_root), "availability")
+    assert replay(settings).batch_events["availability"] == 1, "no warehouse yet: every batch is unbuilt"
+    replayed = events.lake_batches(Lake(settings.lake_root), "availability")
+    assert [dataclasses.asdict(b) for b in replayed] == [dataclasses.asdict(batch)]
