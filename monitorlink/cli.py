@@ -165,8 +165,14 @@ def _watch(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _notifying(settings: Settings) -> contextlib.AbstractContextManager[object]:
+    """A broker for the alert checks' Kafka notifier, when it is configured."""
+    return _broker_session(settings) if "kafka" in settings.alert_notifiers else nullcontext()
+
+
 def _transform(settings: Settings, args: argparse.Namespace) -> int:
-    result = transform.rebuild(settings, args.source)
+    with _notifying(settings):
+        result = transform.rebuild(settings, args.source)
     console.print(
         f"published {result.published_path} (selection: {result.selected or 'everything'}, "
         f"{result.nodes_passed} nodes passed, {result.seconds:.1f} s); alerts checked"
@@ -176,7 +182,7 @@ def _transform(settings: Settings, args: argparse.Namespace) -> int:
 
 def _alerts(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "check":
-        with _broker_session(settings) if "kafka" in settings.alert_notifiers else nullcontext():
+        with _notifying(settings):
             transitions = alerts.check(settings)
         console.print(f"alerts: {_alert_counts(transitions)}")
         return 0
@@ -203,7 +209,8 @@ def _backfill(settings: Settings, args: argparse.Namespace) -> int:
     _warn_dev_mode()
     outcomes = recovery.backfill(settings, args.source, args.period_from, args.period_to)
     console.print(delivery_outcomes_table(args.source, outcomes))
-    result = transform.rebuild(settings, [args.source])
+    with _notifying(settings):
+        result = transform.rebuild(settings, [args.source])
     console.print(
         f"re-processed {len(outcomes)} deliveries from the raw zone; published {result.published_path} "
         f"(selection: {result.selected or 'everything'}, {result.seconds:.1f} s)"

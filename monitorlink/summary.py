@@ -237,5 +237,6 @@ def print_run_summary(
         f".sql('select * from fct_offer_wait_norm limit 5'))\"\n"
         f"[bold]Quarantine reasons[/bold]: `monitorlink quality report`, the delivery logs "
         f"{lake.root}/raw/<source>/deliveries.jsonl and {lake.root}/quarantine/**/*.validation.json\n"
-        f"[bold]Operators[/bold]: `make up` starts the broker, the ingester and Airflow on 127.0.0.1"
+        "[bold]Operators[/bold]: `make up` starts the broker, the ingester, the landing watcher and Airflow "
+        "on 127.0.0.1"
     )

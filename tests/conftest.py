@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kafka import KafkaConsumer
 
 from monitorlink import broker
 from monitorlink.config import PROJECT_ROOT, Settings, load_settings
@@ -55,3 +58,18 @@ def kafka_settings(settings: Settings, session_broker: str, monkeypatch: pytest.
     monkeypatch.setenv("MONITORLINK_AVAILABILITY_TOPIC", f"availability.v1.test-{suffix}")
     monkeypatch.setenv("MONITORLINK_CONSUMER_GROUP", f"monitorlink-test-{suffix}")
     return load_settings()
+
+
+def topic_messages(settings: Settings, topic: str) -> list[dict[str, Any]]:
+    """Every JSON message on a topic, read from the start until 10 s pass without one."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=10_000,
+        group_id=None,
+    )
+    try:
+        return [json.loads(record.value) for record in consumer]
+    finally:
+        consumer.close()

@@ -16,13 +16,13 @@ from typing import Any, ClassVar
 
 import duckdb
 import pytest
-from kafka import KafkaConsumer
 
 from connectors import tmsd
 from monitorlink import alerts
 from monitorlink.config import Settings, load_settings
 from monitorlink.deliveries import DeliveryProcessor
 from monitorlink.lake import Lake
+from tests.conftest import topic_messages
 from tests.factories import tmsd_file, tmsd_row
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -176,17 +176,7 @@ def test_transitions_reach_the_webhook_and_the_kafka_alert_topic(
         ("alert_opened", "pipeline_failure:cbs"),
         ("alert_resolved", "pipeline_failure:cbs"),
     ]
-    consumer = KafkaConsumer(
-        settings.alert_topic,
-        bootstrap_servers=settings.bootstrap_servers,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
-        group_id=None,
-    )
-    try:
-        on_kafka = [json.loads(record.value) for record in consumer]
-    finally:
-        consumer.close()
+    on_kafka = topic_messages(settings, settings.alert_topic)
     assert [(e["event_type"], e["alert_id"]) for e in on_kafka] == [
         ("alert_opened", "pipeline_failure:cbs"),
         ("alert_resolved", "pipeline_failure:cbs"),

@@ -6,13 +6,13 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from kafka import KafkaConsumer
 
 from connectors import tmsd
 from monitorlink import events
 from monitorlink.config import Settings
 from monitorlink.deliveries import DeliveryProcessor
 from monitorlink.lake import Lake
+from tests.conftest import topic_messages
 from tests.factories import tmsd_file, tmsd_row
 
 
@@ -88,15 +88,5 @@ def test_announce_publishes_each_batch_once_and_what_a_down_broker_missed_later(
     up = load_settings()
     first = events.announce(up, "tmsd")
     assert len(first) == 2 and events.announce(up, "tmsd") == []
-    consumer = KafkaConsumer(
-        up.batch_topic,
-        bootstrap_servers=up.bootstrap_servers,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
-        group_id=None,
-    )
-    try:
-        received = [json.loads(record.value) for record in consumer]
-    finally:
-        consumer.close()
+    received = topic_messages(up, up.batch_topic)
     assert sorted(e["event_id"] for e in received) == sorted(e.event_id for e in first)
