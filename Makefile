@@ -51,6 +51,7 @@ docs: install ## generate the dbt docs site (lineage, KPI definitions) and serve
 bench: install ## ingest and build benchmarks (ratios against a baseline in the same run)
 	$(BIN)/python bench/ingest_rate.py
 	$(BIN)/python bench/delivery_rate.py
+	$(BIN)/python bench/event_latency.py
 
 clean: ## remove the local data (var/) — the lake, warehouse and service state
 	@$(MAKE) down >/dev/null 2>&1 || true

@@ -60,7 +60,9 @@ def pipeline_failed(context: Any) -> None:
     from monitorlink import alerts
 
     ti = context["ti"]
-    alerts.pipeline_failed(load_settings(), ti.dag_id, ti.task_id, str(context.get("exception")))
+    # A task the scheduler fails (killed, timed out) carries no exception; the task log has the story.
+    error = context.get("exception") or "no exception was passed; see the task's log in Airflow"
+    alerts.pipeline_failed(load_settings(), ti.dag_id, ti.task_id, str(error))
 
 
 def pipeline_succeeded(context: Any) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -70,9 +70,12 @@ class BatchEvent:
         return {"event_id": self.event_id, **asdict(self)}
 
 
-def lake_batches(lake: Lake, source: str) -> list[BatchEvent]:
-    """Every batch of a source in the lake, oldest first."""
-    batches = _stream_batches(lake) if source == STREAM_SOURCE else _delivery_batches(lake, source)
+def lake_batches(lake: Lake, source: str, skip: Set[str] = frozenset()) -> list[BatchEvent]:
+    """Every batch of a source in the lake but those in `skip`, oldest first."""
+    if source == STREAM_SOURCE:
+        batches = _stream_batches(lake, skip)
+    else:
+        batches = (e for e in _delivery_batches(lake, source) if e.batch_id not in skip)
     return sorted(batches, key=lambda event: (event.landed_at, event.batch_id))
 
 
@@ -101,12 +104,16 @@ def _delivery_batches(lake: Lake, source: str) -> Iterator[BatchEvent]:
         )
 
 
-def _stream_batches(lake: Lake) -> Iterator[BatchEvent]:
-    """Availability: one event per ingester micro-batch, read from the Parquet files it wrote."""
+def _stream_batches(lake: Lake, skip: Set[str]) -> Iterator[BatchEvent]:
+    """Availability: one event per ingester micro-batch, read from the Parquet files it wrote.
+
+    Batches in `skip` are left out before their files are read (the watcher asks every few seconds).
+    """
     files: dict[str, list[tuple[str, Path]]] = {}
     for zone in ("validated", "quarantine"):
         for path in lake.parquet_files(zone, STREAM_SOURCE):
-            files.setdefault(path.stem, []).append((zone, path))
+            if path.stem not in skip:
+                files.setdefault(path.stem, []).append((zone, path))
     for batch_id, written in files.items():
         rows = {zone: pq.read_metadata(path).num_rows for zone, path in written}
         digest = hashlib.sha256(b"".join(path.read_bytes() for _, path in written)).hexdigest()
@@ -142,7 +149,7 @@ def announce(settings: Settings, source: str) -> list[BatchEvent]:
     """Publish every batch of `source` not announced yet, then record them; returns what was published."""
     with source_lock(settings, source):
         done = announced(settings, source)
-        pending = [e for e in lake_batches(Lake(settings.lake_root), source) if e.batch_id not in done]
+        pending = lake_batches(Lake(settings.lake_root), source, skip=done)
         if not pending:
             return []
         publish(settings, pending)

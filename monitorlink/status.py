@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 
 from monitorlink import services
-from monitorlink.alerts import AlertStore
+from monitorlink.alerts import NORM_BREACH, Alert, AlertStore
 from monitorlink.config import Settings
-from monitorlink.events import announced, lake_batches
+from monitorlink.events import STREAM_SOURCE, announced, lake_batches
 from monitorlink.lake import Lake
 from monitorlink.recovery import unlanded_availability_events
 from monitorlink.sources import SOURCES
@@ -87,7 +87,7 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
                 late=age is None or age > sla_hours,
                 last_rows=sum(last.rows.values()) if last else 0,
                 unannounced=sum(1 for b in batches if b.batch_id not in done),
-                open_alerts=sum(1 for a in open_alerts if a.subject.split("/")[0] == item.name),
+                open_alerts=sum(1 for a in open_alerts if _source_of(a) == item.name),
             )
         )
     kinds: dict[str, int] = {}
@@ -101,6 +101,11 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
         dag_runs=last_dag_runs(settings),
         services={name: services.status(settings.run_dir, name).running for name in SERVICES},
     )
+
+
+def _source_of(alert: Alert) -> str:
+    """The source an alert concerns: waiting-time norms are availability's; others name it first."""
+    return STREAM_SOURCE if alert.kind == NORM_BREACH else alert.subject.split("/")[0]
 
 
 def last_dag_runs(settings: Settings) -> list[dict[str, Any]]:

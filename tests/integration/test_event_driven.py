@@ -19,7 +19,6 @@ import pytest
 from monitorlink import broker, events, transform
 from monitorlink.cli import main
 from monitorlink.config import Settings, load_settings
-from monitorlink.dag_factory import source_asset
 from monitorlink.deliveries import delivery_log
 from monitorlink.lake import Lake
 from monitorlink.orchestration import batch_connections
@@ -72,6 +71,9 @@ def platform(
 
 def _first_trigger_event(source: str, timeout_s: float = 120) -> dict[str, Any]:
     """Run the asset's real trigger until it fires, as Airflow's triggerer would; returns its payload."""
+    # Imported here: Airflow reads AIRFLOW_HOME once, at first import, and test_dag.py sets its own.
+    from monitorlink.dag_factory import source_asset
+
     (watcher,) = source_asset(source).watchers
 
     async def first() -> dict[str, Any]:
