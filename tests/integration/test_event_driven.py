@@ -15,6 +15,7 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
+from kafka import KafkaAdminClient
 
 from monitorlink import broker, events, transform
 from monitorlink.cli import main
@@ -180,3 +181,12 @@ def test_replay_after_a_broker_restart_loses_nothing(own_broker: Settings) -> No
     assert replay(settings).batch_events["availability"] == 1, "no warehouse yet: every batch is unbuilt"
     replayed = events.lake_batches(Lake(settings.lake_root), "availability")
     assert [dataclasses.asdict(b) for b in replayed] == [dataclasses.asdict(batch)]
+
+    broker.stop(settings)
+    broker.require(settings)
+    assert not any(watch_once(settings).values()), "everything was announced before"
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        assert settings.batch_topic in admin.list_topics(), "the asset watchers need the topic to exist"
+    finally:
+        admin.close()
