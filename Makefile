@@ -37,7 +37,7 @@ typecheck: install ## mypy (strict)
 	$(BIN)/mypy
 
 up: install ## keep broker, ingester and Airflow running on 127.0.0.1
-	$(BIN)/monitorlink up
+	MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink up
 
 down: install ## stop what `make up` started
 	$(BIN)/monitorlink down

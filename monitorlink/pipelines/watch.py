@@ -4,7 +4,8 @@ Every `MONITORLINK_WATCH_INTERVAL_S` seconds it lands whatever is new in each fi
 folder and announces every batch not announced yet (the availability ingester's too). So dropping a
 delivery into the landing folder is all it takes: the batch event reaches Airflow's asset watcher, and
 the `warehouse` DAG rebuilds and publishes. A round that fails (a broker that is down) is logged and
-tried again next round; nothing is lost, because the lake is the outbox.
+tried again next round, and a source that fails to land holds up no other; nothing is lost, because the
+lake is the outbox.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ def watch_once(settings: Settings) -> dict[str, int]:
     """
     ensure_topic(settings, settings.batch_topic)
     for name in FILE_SOURCES:
-        land_folder(settings, name)
+        try:
+            land_folder(settings, name)
+        except Exception:  # one source's trouble (a missing key, an unreadable folder) stops no other
+            log.exception("%s: landing failed; tried again next round", name)
     return {item.name: len(events.announce(settings, item.name)) for item in SOURCES}
 
 

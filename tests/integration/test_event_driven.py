@@ -23,7 +23,8 @@ from monitorlink.config import Settings, load_settings
 from monitorlink.deliveries import delivery_log
 from monitorlink.lake import Lake
 from monitorlink.orchestration import batch_connections
-from monitorlink.pipelines import availability
+from monitorlink.pipelines import availability, watch
+from monitorlink.pipelines.deliveries import land_folder
 from monitorlink.pipelines.watch import watch_once
 from monitorlink.pseudonym import DEV_KEY
 from monitorlink.recovery import backfill, replay
@@ -116,6 +117,29 @@ def test_a_new_file_flows_from_landing_folder_to_published_warehouse_by_events(
             "select count(distinct period_key) from published.pub_trajectory_flow"
         ).fetchone()
     assert quarters is not None and quarters[0] >= len(FIRST) + 1
+
+
+def test_a_source_that_fails_to_land_stops_no_other(
+    kafka_settings: Settings, simulation: SimulationResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    monkeypatch.setenv("MONITORLINK_BATCH_TOPIC", f"{kafka_settings.availability_topic}.batches")
+    settings = load_settings()
+    _drop(simulation, settings, NEW)
+    chain = min((simulation.landing / "chain").glob("keten_*_v1.json"))
+    (settings.landing_root / "chain").mkdir(parents=True)
+    shutil.copy(chain, settings.landing_root / "chain" / chain.name)
+
+    def land_but_tmsd(settings: Settings, source: str) -> object:
+        if source == "tmsd":
+            raise OSError("the TMSD share is not mounted")  # injected: a fault of one source only
+        return land_folder(settings, source)
+
+    monkeypatch.setattr(watch, "land_folder", land_but_tmsd)
+    assert watch_once(settings) == {"availability": 0, "tmsd": 0, "chain": 1, "education": 0, "cbs": 0}
+    monkeypatch.undo()
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    assert watch_once(settings)["tmsd"] == 1, "the next round lands what the failed one left"
 
 
 def test_a_backfill_twice_gives_the_same_warehouse(platform: Settings) -> None:
