@@ -12,16 +12,13 @@ Run with `make bench`; writes `bench/results/event_latency.json` (not committed)
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,25 +27,8 @@ os.environ.setdefault("MONITORLINK_DEV_MODE", "1")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _first_event(source: str) -> dict[str, Any]:
-    from monitorlink.dag_factory import source_asset
-
-    (watcher,) = source_asset(source).watchers
-
-    async def first() -> dict[str, Any]:
-        async for event in watcher.trigger.run():
-            payload: dict[str, Any] = event.payload
-            return payload
-        raise RuntimeError("the trigger stopped without an event")
-
-    return asyncio.run(asyncio.wait_for(first(), 300))
+from tests.conftest import free_port  # noqa: E402
+from tests.trigger_runs import first_trigger_event  # noqa: E402
 
 
 def main() -> None:
@@ -56,7 +36,7 @@ def main() -> None:
     os.environ.update(
         {
             "MONITORLINK_HOME": str(home),
-            "MONITORLINK_BROKER_PORT": str(_free_port()),
+            "MONITORLINK_BROKER_PORT": str(free_port()),
             "MONITORLINK_ALERT_NOTIFIERS": "log",
         }
     )
@@ -85,7 +65,7 @@ def main() -> None:
         shutil.copy(files[-1], settings.landing_root / "tmsd" / files[-1].name)
         watch_once(settings)
         announced = time.perf_counter()
-        payload = _first_event("tmsd")
+        payload = first_trigger_event("tmsd", timeout_s=300)
         triggered = time.perf_counter()
         selective = transform.rebuild(settings, transform.changed_sources([payload]))
         published = time.perf_counter()

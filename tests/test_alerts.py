@@ -67,22 +67,21 @@ def _kinds(events: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 
 def test_norm_and_late_source_alerts_open_once_stay_open_and_resolve(quiet: Settings) -> None:
     _warehouse(quiet, wait_weeks=26.0, tmsd_landed=NOW - timedelta(days=130), provider_behind=9)
+    subjects = [
+        ("norm_breach", "p/offer/enschede/jeugd"),
+        ("source_late", "availability/Provider"),
+        ("source_late", "tmsd"),
+    ]
     opened = alerts.check(quiet, now=NOW)
-    assert _kinds(opened) == [
-        ("alert_opened", "norm_breach", "p/offer/enschede/jeugd"),
-        ("alert_opened", "source_late", "availability/Provider"),
-        ("alert_opened", "source_late", "tmsd"),
-    ], "tmsd is 130 days old against 92 + 31; cbs (183 + 60) is not late"
+    assert _kinds(opened) == [("alert_opened", kind, subject) for kind, subject in subjects], (
+        "tmsd is 130 days old against 92 + 31; cbs (183 + 60) is not late"
+    )
     assert alerts.check(quiet, now=NOW + timedelta(hours=1)) == [], "an open alert is not raised again"
     assert len(alerts.AlertStore(quiet).open_alerts()) == 3
 
     _warehouse(quiet, wait_weeks=12.0, tmsd_landed=NOW - timedelta(days=2), provider_behind=1)
     resolved = alerts.check(quiet, now=NOW)
-    assert _kinds(resolved) == [
-        ("alert_resolved", "norm_breach", "p/offer/enschede/jeugd"),
-        ("alert_resolved", "source_late", "availability/Provider"),
-        ("alert_resolved", "source_late", "tmsd"),
-    ]
+    assert _kinds(resolved) == [("alert_resolved", kind, subject) for kind, subject in subjects]
     assert alerts.check(quiet, now=NOW) == [] and alerts.AlertStore(quiet).open_alerts() == {}
     history = alerts.AlertStore(quiet).history()
     assert [e["event_type"] for e in history] == ["alert_opened"] * 3 + ["alert_resolved"] * 3

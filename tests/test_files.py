@@ -17,6 +17,7 @@ from connectors.files import (
     to_contract_type,
 )
 from monitorlink.contracts import load_contract
+from tests.factories import tmsd_row
 
 TMSD = load_contract("tmsd.v1")
 
@@ -53,25 +54,8 @@ def test_headers_match_by_name_dutch_header_or_old_name_and_say_so() -> None:
 
 def test_a_cp1252_comma_separated_delivery_is_read_and_flagged() -> None:
     header = ",".join(f.header or f.name for f in TMSD.fields)
-    line = ",".join(
-        [
-            "a" * 64,
-            "2010",
-            "V",
-            "GM0153",
-            "",
-            "huisarts",
-            "ambulant",
-            "45A01",
-            "12345678",
-            "2",
-            "2023-01-05",
-            "",
-            "",
-            "N",
-            '"1.234,50"',
-        ]
-    )
+    row = tmsd_row(geboortejaar="2010", geslacht="V", gemeente_code="GM0153", startdatum="2023-01-05")
+    line = ",".join([*row[:-1], '"1.234,50"'])  # a comma-separated file quotes the decimal comma
     table = read_csv(f"{header}\r\n{line}\r\n\r\n".encode("cp1252"), TMSD)
     assert {f.rule for f in table.flags} == {"encoding_not_utf8", "delimiter_not_semicolon"}
     assert table.problems == [] and table.row_numbers == [2]

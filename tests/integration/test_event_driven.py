@@ -5,14 +5,12 @@ Then backfills (twice the same warehouse), replay after a broker restart, and `m
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import io
 import json
 import shutil
 from collections.abc import Iterator
 from contextlib import redirect_stdout
-from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient
@@ -31,6 +29,7 @@ from monitorlink.recovery import backfill, replay
 from monitorlink.simulator import SimulationResult, simulate
 from monitorlink.warehouse import connect_readonly
 from tests.conftest import free_port
+from tests.trigger_runs import first_trigger_event
 from tests.warehouse_checks import warehouse_content
 
 pytestmark = pytest.mark.integration
@@ -71,22 +70,6 @@ def platform(
     yield settings
 
 
-def _first_trigger_event(source: str, timeout_s: float = 120) -> dict[str, Any]:
-    """Run the asset's real trigger until it fires, as Airflow's triggerer would; returns its payload."""
-    # Imported here: Airflow reads AIRFLOW_HOME once, at first import, and test_dag.py sets its own.
-    from monitorlink.dag_factory import source_asset
-
-    (watcher,) = source_asset(source).watchers
-
-    async def first() -> dict[str, Any]:
-        async for event in watcher.trigger.run():
-            payload: dict[str, Any] = event.payload
-            return payload
-        raise AssertionError("the trigger stopped without an event")
-
-    return asyncio.run(asyncio.wait_for(first(), timeout_s))
-
-
 def _delivery_files(settings: Settings) -> set[str]:
     with connect_readonly(settings, restricted=True) as db:
         rows = db.sql("select distinct delivery_file from restricted.stg_tmsd__trajectories").fetchall()
@@ -100,7 +83,7 @@ def test_a_new_file_flows_from_landing_folder_to_published_warehouse_by_events(
     assert watch_once(platform) == {"availability": 0, "tmsd": 1, "chain": 0, "education": 0, "cbs": 0}
 
     # The three batches announced before the build are in the warehouse already: the trigger skips them.
-    payload = _first_trigger_event("tmsd")
+    payload = first_trigger_event("tmsd", timeout_s=120)
     assert (payload["event_type"], payload["delivery"]["file"]) == ("batch_landed", name)
 
     result = transform.rebuild(platform, transform.changed_sources([{"payload": payload}]))
