@@ -15,7 +15,7 @@ import signal
 import threading
 from typing import Any
 
-from monitorlink import events
+from monitorlink import alerts, events
 from monitorlink.config import Settings
 from monitorlink.pipelines.deliveries import land_folder
 from monitorlink.sources import FILE_SOURCES, SOURCES
@@ -32,11 +32,24 @@ def watch_once(settings: Settings) -> dict[str, int]:
     """
     ensure_topic(settings, settings.batch_topic)
     for name in FILE_SOURCES:
-        try:
-            land_folder(settings, name)
-        except Exception:  # one source's trouble (a missing key, an unreadable folder) stops no other
-            log.exception("%s: landing failed; tried again next round", name)
+        _land(settings, name)
     return {item.name: len(events.announce(settings, item.name)) for item in SOURCES}
+
+
+def _land(settings: Settings, source: str) -> None:
+    """Land one source; its failure opens a `pipeline_failure` alert (once) instead of stopping the round.
+
+    One source's trouble (a missing key, an unreadable share) holds up no other, and the alert resolves
+    at the first round that lands that source again.
+    """
+    pipeline = f"{source}/watch"
+    try:
+        land_folder(settings, source)
+    except Exception as error:
+        log.exception("%s: landing failed; tried again next round", source)
+        alerts.pipeline_failed(settings, pipeline, "land_folder", f"{type(error).__name__}: {error}")
+    else:
+        alerts.pipeline_succeeded(settings, pipeline)
 
 
 def watch(settings: Settings, stop: threading.Event | None = None) -> None:

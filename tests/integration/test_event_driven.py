@@ -15,7 +15,7 @@ from contextlib import redirect_stdout
 import pytest
 from kafka import KafkaAdminClient
 
-from monitorlink import broker, events, transform
+from monitorlink import alerts, broker, events, transform
 from monitorlink.cli import main
 from monitorlink.config import Settings, load_settings
 from monitorlink.deliveries import delivery_log
@@ -107,6 +107,7 @@ def test_a_source_that_fails_to_land_stops_no_other(
 ) -> None:
     monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
     monkeypatch.setenv("MONITORLINK_BATCH_TOPIC", f"{kafka_settings.availability_topic}.batches")
+    monkeypatch.setenv("MONITORLINK_ALERT_NOTIFIERS", "log")
     settings = load_settings()
     _drop(simulation, settings, NEW)
     chain = min((simulation.landing / "chain").glob("keten_*_v1.json"))
@@ -120,9 +121,13 @@ def test_a_source_that_fails_to_land_stops_no_other(
 
     monkeypatch.setattr(watch, "land_folder", land_but_tmsd)
     assert watch_once(settings) == {"availability": 0, "tmsd": 0, "chain": 1, "education": 0, "cbs": 0}
-    monkeypatch.undo()
-    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    assert watch_once(settings)["chain"] == 0
+    (failure,) = alerts.AlertStore(settings).open_alerts().values()
+    assert (failure.kind, failure.subject) == ("pipeline_failure", "tmsd/watch"), "opened once, not per round"
+    assert "the TMSD share is not mounted" in failure.summary
+    monkeypatch.setattr(watch, "land_folder", land_folder)
     assert watch_once(settings)["tmsd"] == 1, "the next round lands what the failed one left"
+    assert alerts.AlertStore(settings).open_alerts() == {}, "landing again resolves the alert"
 
 
 def test_a_backfill_twice_gives_the_same_warehouse(platform: Settings) -> None:
