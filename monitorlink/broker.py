@@ -20,6 +20,7 @@ from kafka.errors import KafkaError
 
 from monitorlink import services
 from monitorlink.config import Settings
+from monitorlink.streams import ensure_topic
 
 SERVICE = "broker"
 
@@ -92,6 +93,9 @@ def start(settings: Settings, timeout_s: float = 30.0) -> BrokerState:
         ready=lambda: healthy(settings.bootstrap_servers),
         timeout_s=timeout_s,
     )
+    # A new in-memory broker has no topics. Producers and the ingester create theirs, but Airflow's
+    # asset watchers only subscribe to the batch topic, and fail every cycle while it is missing.
+    ensure_topic(settings, settings.batch_topic)
     return state(settings)
 
 

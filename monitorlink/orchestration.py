@@ -16,7 +16,6 @@ import httpx
 
 from monitorlink import broker, services
 from monitorlink.config import PROJECT_ROOT, SOURCE_NAMES, Settings, batch_connection_id
-from monitorlink.streams import ensure_topic
 
 AIRFLOW_HOST = "127.0.0.1"
 INGESTER = "ingester"
@@ -77,8 +76,6 @@ def _airflow_healthy() -> bool:
 def up(settings: Settings) -> list[services.ServiceStatus]:
     """Start broker, ingester service and Airflow; returns their status once each answers."""
     broker.require(settings)
-    # Before Airflow starts: its asset watchers subscribe to the batch topic, which a new broker lacks.
-    ensure_topic(settings, settings.batch_topic)
     bin_dir = Path(sys.executable).parent
     ingester = services.start(
         settings.run_dir,

@@ -19,18 +19,12 @@ from monitorlink import alerts, events
 from monitorlink.config import Settings
 from monitorlink.pipelines.deliveries import land_folder
 from monitorlink.sources import FILE_SOURCES, SOURCES
-from monitorlink.streams import ensure_topic
 
 log = logging.getLogger(__name__)
 
 
 def watch_once(settings: Settings) -> dict[str, int]:
-    """One round: land every file source, then announce every source; returns batch events sent.
-
-    The batch topic is created first, even with nothing to announce: Airflow's asset watchers subscribe
-    to it and fail every cycle while it is missing, which it is after each restart of the embedded broker.
-    """
-    ensure_topic(settings, settings.batch_topic)
+    """One round: land every file source, then announce every source; returns batch events sent."""
     for name in FILE_SOURCES:
         _land(settings, name)
     return {item.name: len(events.announce(settings, item.name)) for item in SOURCES}

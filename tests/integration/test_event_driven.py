@@ -196,9 +196,9 @@ def test_replay_after_a_broker_restart_loses_nothing(own_broker: Settings) -> No
 
     broker.stop(settings)
     broker.require(settings)
-    assert not any(watch_once(settings).values()), "everything was announced before"
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     try:
-        assert settings.batch_topic in admin.list_topics(), "the asset watchers need the topic to exist"
+        topics = admin.list_topics()
     finally:
         admin.close()
+    assert settings.batch_topic in topics, "a restarted broker has the topic the asset watchers subscribe to"
