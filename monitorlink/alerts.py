@@ -239,8 +239,8 @@ def _notify(settings: Settings, events: list[dict[str, Any]]) -> None:
 def norm_breaches(connection: duckdb.DuckDBPyConnection) -> list[Condition]:
     """Offers over the waiting-time norm that owe a herstelplan."""
     rows = connection.execute(
-        "select offer_key, provider_name, offer_name, wait_weeks, norm_weeks from main.fct_offer_wait_norm"
-        " where herstelplan_required order by offer_key"
+        "select offer_key, provider_name, offer_name, wait_weeks, norm_weeks"
+        " from published.fct_offer_wait_norm where herstelplan_required order by offer_key"
     ).fetchall()
     return [
         Condition(
@@ -256,7 +256,7 @@ def late_sources(connection: duckdb.DuckDBPyConnection, now: datetime) -> list[C
     """Sources past their rhythm plus grace, and providers whose availability lags the feed."""
     late = []
     rows = connection.execute(
-        "select source, last_landed_at, expected_every_days, grace_days from main.fct_source_freshness"
+        "select source, last_landed_at, expected_every_days, grace_days from published.fct_source_freshness"
     ).fetchall()
     for source, landed_at, every, grace in rows:
         landed = _as_utc(landed_at)
@@ -272,7 +272,7 @@ def late_sources(connection: duckdb.DuckDBPyConnection, now: datetime) -> list[C
             )
     stale = connection.execute(
         "select provider_name, last_measured_at, days_behind_feed"
-        " from main.fct_availability_provider_freshness where is_stale order by provider_name"
+        " from published.fct_availability_provider_freshness where is_stale order by provider_name"
     ).fetchall()
     for provider, measured, behind in stale:
         late.append(
@@ -329,15 +329,15 @@ def quality_failures(lake: Lake) -> list[Condition]:
 
 
 def check(settings: Settings, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Run the data checks (norm, lateness, quality) against the restricted warehouse and the lake.
+    """Run the data checks (norm, lateness, quality) against the analysts' warehouse and the lake.
 
     Pipeline failures are not checked here: Airflow reports them (`pipeline_failed`/`pipeline_succeeded`).
     """
     store = AlertStore(settings)
     events = store.reconcile(QUALITY_GATE, quality_failures(Lake(settings.lake_root)))
-    if not settings.restricted_warehouse_path.exists():
+    if not settings.analysts_warehouse_path.exists():
         return events
-    with duckdb.connect(str(settings.restricted_warehouse_path), read_only=True) as connection:
+    with duckdb.connect(str(settings.analysts_warehouse_path), read_only=True) as connection:
         norm = norm_breaches(connection)
         late = late_sources(connection, now or datetime.now(UTC))
     return events + store.reconcile(NORM_BREACH, norm) + store.reconcile(SOURCE_LATE, late)

@@ -38,6 +38,7 @@ class Settings:
     home: Path
     lake_root: Path
     warehouse_path: Path
+    analysts_warehouse_path: Path
     restricted_warehouse_path: Path
     kafka_bootstrap: str | None
     broker_port: int
@@ -93,6 +94,9 @@ def load_settings() -> Settings:
         home=home,
         lake_root=_env_path("MONITORLINK_LAKE_ROOT", home / "lake"),
         warehouse_path=_env_path("MONITORLINK_WAREHOUSE_PATH", home / "warehouse" / "monitorlink.duckdb"),
+        analysts_warehouse_path=_env_path(
+            "MONITORLINK_ANALYSTS_WAREHOUSE_PATH", home / "warehouse" / "analysts" / "monitorlink.duckdb"
+        ),
         restricted_warehouse_path=_env_path(
             "MONITORLINK_RESTRICTED_WAREHOUSE_PATH", home / "warehouse" / "restricted" / "monitorlink.duckdb"
         ),
@@ -105,7 +109,7 @@ def load_settings() -> Settings:
         batch_max_records=int(_env("MONITORLINK_BATCH_MAX_RECORDS", "500")),
         snapshot_sources=tuple(s for s in snapshots.split(",") if s.strip()) or _default_snapshots(),
         wait_norm_months=float(_env("MONITORLINK_WAIT_NORM_MONTHS", "4")),
-        suppression_threshold=int(_env("MONITORLINK_SUPPRESSION_THRESHOLD", "10")),
+        suppression_threshold=_suppression_threshold(_env("MONITORLINK_SUPPRESSION_THRESHOLD", "10")),
         dbt_project_dir=PROJECT_ROOT / "dbt",
         landing_root=_env_path("MONITORLINK_LANDING_ROOT", home / "landing"),
         delivery_chunk=int(_env("MONITORLINK_DELIVERY_CHUNK", "50")),
@@ -123,6 +127,20 @@ def load_settings() -> Settings:
         watch_interval_s=float(_env("MONITORLINK_WATCH_INTERVAL_S", "10")),
         airflow_home=_env_path("AIRFLOW_HOME", home / "airflow"),
     )
+
+
+def _suppression_threshold(text: str) -> int:
+    """Counts of 1 up to this (exclusive) are hidden; below 2 nothing would be, so that is refused."""
+    try:
+        threshold = int(text)
+    except ValueError:
+        raise ValueError(f"MONITORLINK_SUPPRESSION_THRESHOLD must be a whole number, not {text!r}") from None
+    if threshold < 2:
+        raise ValueError(
+            f"MONITORLINK_SUPPRESSION_THRESHOLD={threshold} would switch disclosure control off;"
+            " use 2 or more (TMSD and CBS hide counts under 10)"
+        )
+    return threshold
 
 
 def _cbs_tables(text: str) -> tuple[tuple[str, str], ...]:

@@ -115,8 +115,15 @@ def _counts(counts: dict[str, int]) -> str:
 HEADLINES = """
 with latest as (select max(period_key) as period_key from fct_trajectory_flow),
 care as (
-    select per_1000, youths_in_care, national_per_1000_year from fct_youth_care_per_1000, latest
+    select per_1000, youths_in_care, gemeenten_in_total, gemeenten_expected
+    from fct_youth_care_per_1000, latest
     where level = 'regio' and care_form = 'totaal' and fct_youth_care_per_1000.period_key = latest.period_key
+),
+national as (
+    select year, national_per_1000_year from (
+        select distinct cast(left(period_key, 4) as integer) as year, national_per_1000_year
+        from fct_youth_care_per_1000 where care_form = 'totaal' and national_per_1000_year is not null
+    ) order by year desc limit 1
 ),
 flow as (
     select sum(begin_stand) b, sum(instroom) i, sum(uitstroom) u, sum(eind_stand) e,
@@ -125,50 +132,60 @@ flow as (
 ),
 placed as (select sum(youths_placed) n from fct_out_of_home_placements, latest
            where fct_out_of_home_placements.period_key = latest.period_key),
-guardian as (select sum(cases_waiting) n from fct_chain_waiting_for_guardian
-             where period_key = (select max(period_key) from fct_chain_waiting_for_guardian)),
-school as (select sum(thuiszitters) n, sum(thuiszitters_with_youth_care) c
-           from fct_education_youth_care, latest
-           where fct_education_youth_care.period_key = latest.period_key)
-select latest.period_key, care.*, flow.*, placed.n, guardian.n, school.n, school.c
-from latest, care, flow, placed, guardian, school
+guardian as (select period_key, sum(cases_waiting) n from fct_chain_waiting_for_guardian
+             where period_key = (select max(period_key) from fct_chain_waiting_for_guardian)
+             group by period_key),
+school as (select period_key, sum(thuiszitters) n, sum(thuiszitters_with_youth_care) c
+           from fct_education_youth_care
+           where period_key = (select max(period_key) from fct_education_youth_care) group by period_key)
+select latest.period_key, care.*, national.*, flow.*, placed.n, guardian.period_key, guardian.n,
+       school.period_key, school.n, school.c
+from latest, care, flow, placed
+left join national on true left join guardian on true left join school on true
 """
 
 
 def headline_table(settings: Settings) -> Table:
-    """A few region-wide KPIs of the newest quarter, from the published warehouse's marts."""
-    with connect_readonly(settings) as connection:
+    """Region-wide KPIs, each with the period it is about, from the analysts' (unsuppressed) warehouse.
+
+    A quarter's count is never set beside CBS's yearly benchmark without saying which year and that a
+    yearly count is higher by construction.
+    """
+    with connect_readonly(settings, "analysts") as connection:
         row = connection.sql(HEADLINES).fetchone()
-    table = Table(title="Headline KPIs, Twente (definitions: docs/definitions.md)")
+    table = Table(title="Headline KPIs, Twente (analysts' warehouse; definitions: docs/definitions.md)")
     table.add_column("KPI")
     table.add_column("value", justify="right")
     if row is None:
         table.add_row("no data yet", "")
         return table
-    (
-        period,
-        per_1000,
-        youths,
-        national,
-        begin,
-        inflow,
-        outflow,
-        end,
-        duration,
-        placed,
-        waiting,
-        thuiszitters,
-        with_care,
-    ) = row
-    table.add_row(f"youths 0–17 in youth care, {period}", f"{youths:,} ({per_1000} per 1,000)")
-    table.add_row("national benchmark (CBS, whole year)", f"{national} per 1,000" if national else "n/a")
+    (period, per_1000, youths, in_total, expected, national_year, national) = row[:7]
+    (begin, inflow, outflow, end, duration, placed) = row[7:13]
+    (guardian_period, waiting, school_period, thuiszitters, with_care) = row[13:]
+    coverage = "" if in_total == expected else f", {in_total} of {expected} municipalities: incomplete"
     table.add_row(
-        f"trajectories {period}: begin + in − out = end", f"{begin:,} + {inflow:,} − {outflow:,} = {end:,}"
+        f"youths 0–17 in youth care in quarter {period}{coverage}", f"{youths:,} ({per_1000} per 1,000)"
     )
-    table.add_row("average duration of ended trajectories", f"{duration:.0f} days" if duration else "n/a")
-    table.add_row("youths placed out of home", f"{placed:,}")
-    table.add_row("child-protection cases waiting for a guardian", f"{waiting:,}")
-    table.add_row("thuiszitters (of whom with youth care)", f"{thuiszitters:,} ({with_care:,})")
+    table.add_row(
+        f"national benchmark, CBS year {national_year} (a yearly count: higher than any quarter's)",
+        f"{national} per 1,000" if national is not None else "n/a",
+    )
+    table.add_row(
+        f"trajectories in quarter {period}: begin + in − out = end",
+        f"{begin:,} + {inflow:,} − {outflow:,} = {end:,}",
+    )
+    table.add_row(
+        f"average duration of trajectories ended in {period}", f"{duration:.0f} days" if duration else "n/a"
+    )
+    table.add_row(f"youths placed out of home in quarter {period}", f"{placed:,}")
+    table.add_row(
+        f"child-protection cases waiting for a guardian at the end of {guardian_period}",
+        f"{waiting:,}" if waiting is not None else "n/a",
+    )
+    table.add_row(
+        f"thuiszitters in quarter {school_period} (of whom with youth care)",
+        f"{thuiszitters:,} ({with_care:,})" if thuiszitters is not None else "n/a",
+    )
     return table
 
 
@@ -230,11 +247,13 @@ def print_run_summary(
     console.print(norm_table(settings))
     console.print(
         f"\n[bold]Warehouse[/bold] published at {build.published_path} "
-        f"({build.nodes_passed} dbt nodes passed in {build.seconds:.1f} s)\n"
+        f"({build.nodes_passed} dbt nodes passed in {build.seconds:.1f} s); analysts' file (unsuppressed) "
+        f"{settings.analysts_warehouse_path}, restricted file (person level) "
+        f"{settings.restricted_warehouse_path}: who may open which, docs/disclosure.md\n"
         f"[bold]Lake[/bold] at {settings.lake_root} (raw/, validated/, quarantine/)\n"
         f'[bold]Query it[/bold]: .venv/bin/python -c "import duckdb; '
         f"print(duckdb.connect('{build.published_path}', read_only=True)"
-        f".sql('select * from fct_offer_wait_norm limit 5'))\"\n"
+        f".sql('select * from published.pub_reentry limit 5'))\"\n"
         f"[bold]Quarantine reasons[/bold]: `monitorlink quality report`, the delivery logs "
         f"{lake.root}/raw/<source>/deliveries.jsonl and {lake.root}/quarantine/**/*.validation.json\n"
         "[bold]Operators[/bold]: `make up` starts the broker, the ingester, the landing watcher and Airflow "

@@ -1,8 +1,11 @@
-"""Build the DuckDB warehouse with dbt into a fresh file, then publish it with an atomic rename.
+"""Build the DuckDB warehouse with dbt into a fresh file, then publish it as three files by atomic renames.
 
-Readers (analysts, Superset) open the published file read-only. Because a build never touches that file,
-they never see a half-built warehouse and never meet DuckDB's single-writer lock: a query that is running
-keeps the old file (its inode stays alive until closed), the next connection opens the new one.
+One build, three tiers (docs/disclosure.md): the restricted file holds everything, person level included;
+the analysts' file every aggregate, unsuppressed; the published file only the `published` schema, after
+the disclosure gate has scanned it. Readers (analysts, Superset) open their file read-only. Because a
+build never touches those files, they never see a half-built warehouse and never meet DuckDB's
+single-writer lock: a query that is running keeps the old file (its inode stays alive until closed), the
+next connection opens the new one.
 """
 
 from __future__ import annotations
@@ -13,19 +16,26 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow.parquet as pq
 
+from monitorlink import disclosure
 from monitorlink.config import Settings
 from monitorlink.lake import file_lock, fsync_directory
 from monitorlink.sources import lake_datasets
+
+RESTRICTED_SCHEMA = "restricted"
+PUBLISHED_SCHEMA = disclosure.PUBLISHED_SCHEMA
+#: Who reads which file: everyone (dashboards, other municipalities), the region's authorised analysts,
+#: or those who may see person-level (pseudonymised) data.
+Tier = Literal["published", "analysts", "restricted"]
 
 
 class BuildError(RuntimeError):
@@ -79,8 +89,17 @@ def _build_locked(settings: Settings, select: str | None) -> BuildResult:
         build_file.unlink(missing_ok=True)
         raise BuildError(_failure_report(results, completed, dbt_dir / "logs" / "dbt.log"))
     _checkpoint(build_file)
-    published = _without_restricted(build_file)
+    manifest = dbt_dir / "target" / "manifest.json"
+    try:
+        _disclosure_gate(settings, build_file, manifest)
+        analysts = _tier_copy(build_file, "analysts", lambda schema: schema != RESTRICTED_SCHEMA, manifest)
+        published = _tier_copy(build_file, "published", lambda schema: schema == PUBLISHED_SCHEMA, manifest)
+    except BaseException:
+        for leftover in build_file.parent.glob(f"{build_file.stem}*.duckdb"):
+            leftover.unlink(missing_ok=True)
+        raise
     publish(build_file, settings.restricted_warehouse_path)
+    publish(analysts, settings.analysts_warehouse_path)
     publish(published, settings.warehouse_path)
     statuses = [str(node.get("status")) for node in results]
     return BuildResult(
@@ -240,40 +259,69 @@ def _failure_report(
     return "\n".join(lines)
 
 
-def _without_restricted(build_file: Path) -> Path:
-    """A copy of the build without the `restricted` schema (person-level models), written fresh.
+def _disclosure_gate(settings: Settings, build_file: Path, manifest: Path) -> None:
+    """Refuse to publish a build whose published schema breaks a disclosure rule (monitorlink.disclosure)."""
+    with duckdb.connect(str(build_file), read_only=True) as connection:
+        declared = disclosure.declarations(manifest)
+        findings = disclosure.scan(connection, declared, settings.suppression_threshold)
+    if findings:
+        shown = [f"  {finding}" for finding in findings[:20]]
+        more = [f"  … and {len(findings) - 20} more"] if len(findings) > 20 else []
+        raise BuildError(
+            "disclosure control refused to publish; the published warehouse was left unchanged:\n"
+            + "\n".join(shown + more)
+            + "\nThe rules and how to declare a column: docs/disclosure.md"
+        )
 
-    Only the tables and views outside `restricted` are copied into a new file; dropping the schema in a
-    copy instead would leave its data in the file's free blocks.
+
+def _tier_copy(build_file: Path, tier: str, schemas: Callable[[str], bool], manifest: Path) -> Path:
+    """A new file with the build's tables of the chosen schemas, each with its dbt descriptions as comments.
+
+    Views (staging models read the lake by absolute path) are written as tables, so the file stands
+    alone on another machine or after the lake moved. Written fresh rather than pruned from a copy:
+    dropping a schema in a copy would leave its data in the file's free blocks.
     """
-    clean = build_file.with_name(build_file.stem + "-published.duckdb")
-    clean.unlink(missing_ok=True)
+    target = build_file.with_name(f"{build_file.stem}-{tier}.duckdb")
+    target.unlink(missing_ok=True)
+    documented = disclosure.descriptions(manifest)
     with duckdb.connect(str(build_file)) as connection:
         (source,) = connection.execute("select current_database()").fetchone() or ("",)
-        tables = connection.execute(
-            "select schema_name, table_name from duckdb_tables()"
-            " where database_name = $db and schema_name != 'restricted'",
-            {"db": source},
-        ).fetchall()
-        views = connection.execute(
-            "select schema_name, sql from duckdb_views()"
-            " where database_name = $db and not internal and schema_name != 'restricted'",
-            {"db": source},
-        ).fetchall()
-        connection.execute(f"attach '{clean}' as published_copy")
-        for schema in sorted({schema for schema, _ in tables + views}):
-            connection.execute(f'create schema if not exists published_copy."{schema}"')
-        for schema, table in tables:
-            connection.execute(
-                f'create table published_copy."{schema}"."{table}" as from "{source}"."{schema}"."{table}"'
-            )
-        for schema, sql in views:
-            connection.execute(f'use published_copy."{schema}"')
-            connection.execute(sql)
-        connection.execute(f'use "{source}".main')
-        connection.execute("detach published_copy")
-    _checkpoint(clean)
-    return clean
+        relations = [
+            (schema, name)
+            for schema, name in connection.execute(
+                "select table_schema, table_name from information_schema.tables"
+                " where table_catalog = $db order by all",
+                {"db": source},
+            ).fetchall()
+            if schemas(schema)
+        ]
+        connection.execute(f"attach '{target}' as tier_copy")
+        for schema in sorted({schema for schema, _ in relations}):
+            connection.execute(f'create schema if not exists tier_copy."{schema}"')
+        for schema, name in relations:
+            qualified = f'tier_copy."{schema}"."{name}"'
+            connection.execute(f'create table {qualified} as from "{source}"."{schema}"."{name}"')
+            _comment(connection, qualified, *documented.get(name, ("", {})))
+        connection.execute("detach tier_copy")
+    _checkpoint(target)
+    return target
+
+
+def _comment(
+    connection: duckdb.DuckDBPyConnection, qualified: str, description: str, columns: dict[str, str]
+) -> None:
+    """Carry dbt's descriptions into the file, so an analyst's SQL client shows what a table holds."""
+    if description:
+        connection.execute(f"comment on table {qualified} is {_literal(description)}")
+    info = connection.execute(f"select name from pragma_table_info('{qualified}')").fetchall()
+    present = {name for (name,) in info}
+    for column, text in columns.items():
+        if text and column in present:
+            connection.execute(f'comment on column {qualified}."{column}" is {_literal(text)}')
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _checkpoint(build_file: Path) -> None:
@@ -292,16 +340,28 @@ def publish(build_file: Path, published: Path) -> None:
     fsync_directory(published.parent)
 
 
-def connect_readonly(settings: Settings, restricted: bool = False) -> duckdb.DuckDBPyConnection:
-    """The documented way to query the warehouse: read-only, the published file unless `restricted`.
+def tier_path(settings: Settings, tier: Tier) -> Path:
+    """The file of a tier (each configurable: MONITORLINK_WAREHOUSE_PATH, …_ANALYSTS_…, …_RESTRICTED_…)."""
+    return {
+        "published": settings.warehouse_path,
+        "analysts": settings.analysts_warehouse_path,
+        "restricted": settings.restricted_warehouse_path,
+    }[tier]
 
-    The restricted file also holds the person-level models (schema `restricted`); it is for the region's
-    authorised analysts only and is never what dashboards or other municipalities read.
+
+def connect_readonly(settings: Settings, tier: Tier = "published") -> duckdb.DuckDBPyConnection:
+    """The documented way to query the warehouse: read-only, one tier's file (the published one by default).
+
+    Unqualified names find the published schema first, so `select * from pub_reentry` works in every
+    tier. The analysts' and restricted files are for the region's authorised analysts only and never
+    what dashboards or other municipalities read.
     """
-    path = settings.restricted_warehouse_path if restricted else settings.warehouse_path
+    path = tier_path(settings, tier)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist yet: run `make run` first")
-    return duckdb.connect(str(path), read_only=True)
+    connection = duckdb.connect(str(path), read_only=True)
+    connection.execute(f"set search_path = '{PUBLISHED_SCHEMA},main'")
+    return connection
 
 
 def warehouse_watermarks(settings: Settings) -> dict[str, datetime]:
@@ -309,7 +369,8 @@ def warehouse_watermarks(settings: Settings) -> dict[str, datetime]:
     if not settings.restricted_warehouse_path.exists():
         return {}
     with duckdb.connect(str(settings.restricted_warehouse_path), read_only=True) as connection:
-        rows = connection.execute("select source, last_landed_at from main.fct_source_freshness").fetchall()
+        query = f"select source, last_landed_at from {PUBLISHED_SCHEMA}.fct_source_freshness"
+        rows = connection.execute(query).fetchall()
     return {
         name: (landed.replace(tzinfo=UTC) if landed.tzinfo is None else landed.astimezone(UTC))
         for name, landed in rows

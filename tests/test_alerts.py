@@ -37,11 +37,12 @@ def quiet(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 def _warehouse(settings: Settings, wait_weeks: float, tmsd_landed: datetime, provider_behind: int) -> None:
-    """A restricted warehouse with just the tables the checks read."""
-    path = settings.restricted_warehouse_path
+    """An analysts' warehouse with just the tables the checks read."""
+    path = settings.analysts_warehouse_path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     with duckdb.connect(str(path)) as db:
+        db.execute("create schema published; use published")
         db.execute(
             "create table fct_offer_wait_norm as select 'p/offer/enschede/jeugd' as offer_key,"
             " 'Provider' as provider_name, 'Offer' as offer_name, $w::double as wait_weeks,"

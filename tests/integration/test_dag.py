@@ -203,7 +203,7 @@ def test_each_delivery_dag_lands_and_announces_its_source_and_the_warehouse_dag_
     _warehouse_dag_builds(settings)
     for source, model in models.items():
         validated = [o for o in delivery_log(Lake(settings.lake_root), source) if o.outcome == "validated"]
-        with connect_readonly(settings, restricted=True) as db:
+        with connect_readonly(settings, "restricted") as db:
             files = db.sql(f"select count(distinct delivery_file) from {model}").fetchone()
         assert files == (len(validated),), source
     assert {o.name for o in delivery_log(Lake(settings.lake_root), "tmsd")} == {

@@ -71,7 +71,7 @@ def platform(
 
 
 def _delivery_files(settings: Settings) -> set[str]:
-    with connect_readonly(settings, restricted=True) as db:
+    with connect_readonly(settings, "restricted") as db:
         rows = db.sql("select distinct delivery_file from restricted.stg_tmsd__trajectories").fetchall()
     return {name for (name,) in rows}
 

@@ -107,7 +107,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
 
 
 def test_the_published_warehouse_has_no_person_level_schema(run: Run) -> None:
-    with connect_readonly(run.settings) as published, connect_readonly(run.settings, restricted=True) as full:
+    with connect_readonly(run.settings) as published, connect_readonly(run.settings, "restricted") as full:
         schemas = "select distinct table_schema from information_schema.tables order by 1"
         assert [s for (s,) in published.sql(schemas).fetchall()] == ["main", "published"]
         assert [s for (s,) in full.sql(schemas).fetchall()] == ["main", "published", "restricted"]
@@ -291,7 +291,7 @@ def test_a_revision_replaces_exactly_its_municipality_quarter(run: Run) -> None:
             key = (outcome.scope, outcome.period)
             if key not in latest or outcome.version > latest[key][0]:
                 latest[key] = (outcome.version, outcome.rows["tmsd"])
-    with connect_readonly(run.settings, restricted=True) as db:
+    with connect_readonly(run.settings, "restricted") as db:
         current = {
             (scope, period): (version, rows)
             for scope, period, version, rows in db.sql(

@@ -1,3 +1,3 @@
--- Published: chain lead times, hidden where a step has fewer cases than the threshold (a median of a
--- handful of cases points at persons). Groups: the municipalities of one quarter and step.
-{{ suppress(ref('fct_chain_lead_times'), 'cases', ['median_days', 'p90_days', 'cases_out_of_order'], ['period_key', 'step']) }}
+-- Published: fct_chain_lead_times after disclosure control; what is hidden and why is declared in
+-- _publication__models.yml and applied by macro suppress (docs/disclosure.md).
+{{ suppress(ref('fct_chain_lead_times')) }}

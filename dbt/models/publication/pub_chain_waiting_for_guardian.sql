@@ -1,2 +1,3 @@
--- Published: cases waiting for a guardian, small counts hidden. Groups: the municipalities of one quarter.
-{{ suppress(ref('fct_chain_waiting_for_guardian'), 'cases_waiting', ['cases_waiting_over_6_weeks', 'longest_wait_days'], ['period_key']) }}
+-- Published: fct_chain_waiting_for_guardian after disclosure control; what is hidden and why is declared in
+-- _publication__models.yml and applied by macro suppress (docs/disclosure.md).
+{{ suppress(ref('fct_chain_waiting_for_guardian')) }}

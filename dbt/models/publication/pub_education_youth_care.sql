@@ -1,3 +1,3 @@
--- Published: thuiszitters and arrangements per municipality, hidden where there are fewer thuiszitters
--- than the threshold. Groups: the municipalities of one quarter.
-{{ suppress(ref('fct_education_youth_care'), 'thuiszitters', ['thuiszitters_with_youth_care', 'pupils_with_arrangement', 'pupils_with_arrangement_and_youth_care'], ['period_key']) }}
+-- Published: fct_education_youth_care after disclosure control; what is hidden and why is declared in
+-- _publication__models.yml and applied by macro suppress (docs/disclosure.md).
+{{ suppress(ref('fct_education_youth_care')) }}

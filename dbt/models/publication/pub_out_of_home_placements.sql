@@ -1,3 +1,3 @@
--- Published: out-of-home placements, small counts hidden. Groups: the placement types of one
--- municipality and quarter (together they approach the "with stay" total published elsewhere).
-{{ suppress(ref('fct_out_of_home_placements'), 'youths_placed', ['youths_newly_placed'], ['gemeente_code', 'period_key']) }}
+-- Published: fct_out_of_home_placements after disclosure control; what is hidden and why is declared in
+-- _publication__models.yml and applied by macro suppress (docs/disclosure.md).
+{{ suppress(ref('fct_out_of_home_placements')) }}

@@ -1,2 +1,3 @@
--- Published: re-entry within 12 months, hidden where fewer than the threshold of youths' care ended.
-{{ suppress(ref('fct_reentry'), 'youths_care_ended', ['youths_reentered_12m', 'reentry_pct'], ['period_key']) }}
+-- Published: fct_reentry after disclosure control; what is hidden and why is declared in
+-- _publication__models.yml and applied by macro suppress (docs/disclosure.md).
+{{ suppress(ref('fct_reentry')) }}

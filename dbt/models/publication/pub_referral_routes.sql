@@ -1,3 +1,3 @@
--- Published: referral routes, small counts hidden with their shares. Groups: the referrers of one
--- municipality and quarter (shares add up to 100%).
-{{ suppress(ref('fct_referral_routes'), 'trajectories_started', ['share_pct'], ['gemeente_code', 'period_key']) }}
+-- Published: fct_referral_routes after disclosure control; what is hidden and why is declared in
+-- _publication__models.yml and applied by macro suppress (docs/disclosure.md).
+{{ suppress(ref('fct_referral_routes')) }}

@@ -1,3 +1,3 @@
--- Published: youths in care per 1,000, small counts hidden (macro suppress). Groups: all municipalities
--- and the region of one quarter and form of care.
-{{ suppress(ref('fct_youth_care_per_1000'), 'youths_in_care', ['per_1000'], ['period_key', 'care_form']) }}
+-- Published: fct_youth_care_per_1000 after disclosure control; what is hidden and why is declared in
+-- _publication__models.yml and applied by macro suppress (docs/disclosure.md).
+{{ suppress(ref('fct_youth_care_per_1000')) }}

@@ -37,6 +37,19 @@ counted as (
 
 ),
 
+delivered as (
+
+    -- how many of the region's municipalities the region row sums: a quarantined or missing delivery
+    -- leaves its municipality out, which must show as an incomplete row, not as a dip
+    select
+        period_key,
+        count(distinct gemeente_code) as gemeenten_in_total,
+        (select count(*) from {{ ref('dim_gemeente') }}) as gemeenten_expected
+    from youths
+    group by period_key
+
+),
+
 population as (
 
     select gemeente_code, year, youths_0_17 from {{ ref('dim_gemeente_year') }} where is_twente
@@ -78,11 +91,15 @@ select
     denominators.youths_0_17,
     round(1000.0 * counted.youths_in_care / nullif(denominators.youths_0_17, 0), 1) as per_1000,
     national.national_per_1000_year,
+    case when counted.level = 'regio' then delivered.gemeenten_in_total else 1 end as gemeenten_in_total,
+    case when counted.level = 'regio' then delivered.gemeenten_expected else 1 end as gemeenten_expected,
+    counted.level = 'gemeente' or delivered.gemeenten_in_total = delivered.gemeenten_expected as is_complete,
     1 as definition_version
 from counted
 left join denominators
     on denominators.gemeente_code = counted.gemeente_code
     and denominators.year = cast(left(counted.period_key, 4) as integer)
+left join delivered on delivered.period_key = counted.period_key
 left join national
     on national.care_form = counted.care_form
     and national.year = cast(left(counted.period_key, 4) as integer)
