@@ -32,7 +32,14 @@ def free_port() -> int:
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings whose every path lies in this test's tmp folder; no broker configured."""
     monkeypatch.setenv("MONITORLINK_HOME", str(tmp_path / "home"))
-    for name in ("MONITORLINK_LAKE_ROOT", "MONITORLINK_WAREHOUSE_PATH", "MONITORLINK_KAFKA_BOOTSTRAP"):
+    for name in (
+        "MONITORLINK_LAKE_ROOT",
+        "MONITORLINK_WAREHOUSE_PATH",
+        "MONITORLINK_ANALYSTS_WAREHOUSE_PATH",
+        "MONITORLINK_RESTRICTED_WAREHOUSE_PATH",
+        "MONITORLINK_SUPPRESSION_THRESHOLD",
+        "MONITORLINK_KAFKA_BOOTSTRAP",
+    ):
         monkeypatch.delenv(name, raising=False)
     return load_settings()
 
