@@ -83,7 +83,7 @@ def _build_locked(settings: Settings, select: str | None) -> BuildResult:
         shutil.copyfile(base, build_file)
     dbt_dir = settings.home / "dbt"
     arguments = ["build", *(["--select", select] if selective and select else [])]
-    completed = _dbt(settings, arguments, build_file, "target")
+    completed = run_dbt(settings, arguments, build_file, "target")
     results = _run_results(dbt_dir / "target" / "run_results.json")
     if completed.returncode != 0:
         build_file.unlink(missing_ok=True)
@@ -130,7 +130,7 @@ def _scratch_database(settings: Settings, name: str, copy_of: Path | None = None
         scratch.unlink(missing_ok=True)
 
 
-def _dbt(
+def run_dbt(
     settings: Settings, arguments: list[str], database: Path, target: str
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command against `database`, with the project's variables and the lake's inputs."""
@@ -174,7 +174,7 @@ def docs(settings: Settings) -> Path:
     if not settings.restricted_warehouse_path.exists():
         raise BuildError("no warehouse to document yet; run `make run` first")
     with _scratch_database(settings, "docs-catalog", copy_of=settings.restricted_warehouse_path) as scratch:
-        completed = _dbt(settings, ["docs", "generate"], scratch, "docs")
+        completed = run_dbt(settings, ["docs", "generate"], scratch, "docs")
     site = settings.home / "dbt" / "docs"
     if completed.returncode != 0 or not (site / "index.html").exists():
         raise BuildError(f"dbt docs generate failed:\n{(completed.stdout + completed.stderr)[-2000:]}")
@@ -196,7 +196,7 @@ def source_freshness(settings: Settings) -> list[SourceFreshness]:
     report = settings.home / "dbt" / "freshness" / "sources.json"
     report.unlink(missing_ok=True)  # never read an earlier run's verdict if this one writes none
     with _scratch_database(settings, "freshness") as scratch:
-        _dbt(settings, ["source", "freshness"], scratch, "freshness")
+        run_dbt(settings, ["source", "freshness"], scratch, "freshness")
     if not report.exists():
         raise BuildError(f"dbt source freshness wrote no {report}; see {settings.home / 'dbt' / 'logs'}")
     results = json.loads(report.read_text(encoding="utf-8")).get("results", [])

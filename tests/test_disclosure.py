@@ -43,18 +43,28 @@ def _model(
 
 REENTRY = _model(
     "reentry",
-    {"gemeente": "dimension", "period": "dimension", "ended": "person_count", "reentered": "person_count",
-     "pct": "derived"},
+    {
+        "gemeente": "dimension",
+        "period": "dimension",
+        "ended": "person_count",
+        "reentered": "person_count",
+        "pct": "derived",
+    },
     groups=(Group(("period",)),),
     part_of={"reentered": "ended"},
     derived={"pct": ("reentered", "ended")},
-)  # fmt: skip
+)
 FLOW = _model(
     "flow",
-    {"gemeente": "dimension", "begin_stand": "person_count", "instroom": "person_count",
-     "uitstroom": "person_count", "eind_stand": "person_count"},
+    {
+        "gemeente": "dimension",
+        "begin_stand": "person_count",
+        "instroom": "person_count",
+        "uitstroom": "person_count",
+        "eind_stand": "person_count",
+    },
     linked=(("begin_stand", "instroom", "uitstroom", "eind_stand"),),
-)  # fmt: skip
+)
 CARE = _model(
     "care",
     {"gemeente": "dimension", "care_form": "dimension", "youths": "person_count"},
