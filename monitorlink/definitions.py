@@ -39,7 +39,8 @@ def render() -> str:
         "Generated from the dbt project (`meta.kpi` of each mart) by `monitorlink definitions`; do not edit",
         "by hand. Each mart's rows carry `definition_version`; a changed definition gets a new version and",
         "valid-from date, and trend breaks are listed in the table `dim_trend_break`. Dashboards and other",
-        "municipalities read the `published.pub_*` version of a mart, where small counts are hidden.",
+        "municipalities read only the published warehouse file: a mart's `published.pub_*` version, where",
+        "small counts are hidden (docs/disclosure.md), or the mart itself where it counts no persons.",
         "",
         "| KPI | mart | version | valid from |",
         "|---|---|---|---|",
@@ -57,7 +58,7 @@ def render() -> str:
             "",
             f"**Question.** {kpi['question']}",
             "",
-            f"- **Mart:** `{model['name']}`; {_published(model['name'])}",
+            f"- **Mart:** `{model['name']}`; {_published(model)}",
             f"- **Formula:** {kpi['formula']}",
             f"- **Grain:** {kpi['grain']}",
             f"- **Population:** {kpi['population']}",
@@ -68,12 +69,15 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _published(mart: str) -> str:
+def _published(model: dict[str, Any]) -> str:
     """Where dashboards read a mart: its suppressed `pub_` version, or the mart itself (no person counts)."""
+    mart = str(model["name"])
     name = "pub_" + mart.removeprefix("fct_")
     if (MODELS / "publication" / f"{name}.sql").exists():
         return f"published as `published.{name}` (small counts hidden)"
-    return "published as is (it counts no persons)"
+    if model.get("config", {}).get("schema") == "published":
+        return f"published as `published.{mart}` (it counts no persons)"
+    return "analysts' file only"
 
 
 def write() -> Path:

@@ -9,10 +9,12 @@ run must change nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -26,12 +28,13 @@ from openpyxl import load_workbook
 from connectors.files import decode
 from monitorlink import broker, definitions
 from monitorlink.cli import main
-from monitorlink.config import Settings, load_settings
+from monitorlink.config import PROJECT_ROOT, Settings, load_settings
 from monitorlink.deliveries import DeliveryOutcome, delivery_log
+from monitorlink.disclosure import CLASSES, ModelDeclaration, declarations, descriptions, scan
 from monitorlink.lake import Lake
 from monitorlink.pseudonym import bsn_tokens
 from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
-from monitorlink.warehouse import connect_readonly
+from monitorlink.warehouse import BuildError, build, connect_readonly, run_dbt
 from tests.conftest import free_port
 from tests.warehouse_checks import warehouse_content
 
@@ -106,15 +109,153 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 os.environ[name] = value
 
 
-def test_the_published_warehouse_has_no_person_level_schema(run: Run) -> None:
-    with connect_readonly(run.settings) as published, connect_readonly(run.settings, "restricted") as full:
-        schemas = "select distinct table_schema from information_schema.tables order by 1"
-        assert [s for (s,) in published.sql(schemas).fetchall()] == ["main", "published"]
-        assert [s for (s,) in full.sql(schemas).fetchall()] == ["main", "published", "restricted"]
-        columns = "select count(*) from information_schema.columns where column_name like '%pseudo_id'"
-        assert published.sql(columns).fetchone() == (0,)
-        assert full.sql(columns).fetchone()[0] > 0  # type: ignore[index]
-    assert run.settings.warehouse_path.stat().st_size < run.settings.restricted_warehouse_path.stat().st_size
+def _schemas(db: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        s
+        for (s,) in db.sql(
+            "select distinct table_schema from information_schema.tables order by 1"
+        ).fetchall()
+    ]
+
+
+def test_three_files_hold_their_tiers_and_stand_alone(run: Run) -> None:
+    declared = declarations(run.settings.home / "dbt" / "target" / "manifest.json")
+    pseudonyms = "select count(*) from information_schema.columns where column_name like '%pseudo_id'"
+    with (
+        connect_readonly(run.settings) as published,
+        connect_readonly(run.settings, "analysts") as analysts,
+        connect_readonly(run.settings, "restricted") as full,
+    ):
+        assert _schemas(published) == ["published"]
+        assert _schemas(analysts) == ["main", "published"]
+        assert _schemas(full) == ["main", "published", "restricted"]
+        tables = {t for (t,) in published.sql("select table_name from information_schema.tables").fetchall()}
+        assert tables == set(declared) and {"pub_reentry", "fct_offer_wait_norm"} <= tables
+        assert published.sql(pseudonyms).fetchone() == analysts.sql(pseudonyms).fetchone() == (0,)
+        assert full.sql(pseudonyms).fetchone()[0] > 0  # type: ignore[index]
+        # no views (staging views read the lake by absolute path), so each file works anywhere
+        for db in (published, analysts):
+            assert db.sql("select count(*) from duckdb_views() where not internal").fetchone() == (0,)
+        assert analysts.sql("select count(*) from main.stg_education__pupils").fetchone()[0] > 0  # type: ignore[index]
+        # the unsuppressed marts are in the analysts' file, and they do hold small counts
+        small = "select count(*) from main.fct_reentry where youths_reentered_12m between 1 and 9"
+        assert analysts.sql(small).fetchone()[0] > 0  # type: ignore[index]
+
+
+def test_every_published_table_and_column_carries_its_dbt_description(run: Run) -> None:
+    documented = descriptions(run.settings.home / "dbt" / "target" / "manifest.json")
+    with connect_readonly(run.settings) as db:
+        tables = db.sql("select table_name, comment from duckdb_tables() where not internal").fetchall()
+        columns = db.sql(
+            "select table_name, column_name, comment from duckdb_columns() where not internal"
+        ).fetchall()
+    assert tables and all(comment == documented[table][0] != "" for table, comment in tables)
+    assert columns and all(comment == documented[t][1][c] != "" for t, c, comment in columns)
+
+
+def test_the_published_file_has_no_small_or_recoverable_count_and_nothing_undeclared(run: Run) -> None:
+    declared = declarations(run.settings.home / "dbt" / "target" / "manifest.json")
+    with connect_readonly(run.settings) as db:
+        assert scan(db, declared, run.settings.suppression_threshold) == []
+        numeric = db.sql(
+            "select table_name, column_name from information_schema.columns where data_type like 'DECIMAL%'"
+            " or data_type in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'DOUBLE', 'FLOAT')"
+        ).fetchall()
+        counts = [(t, c) for t, c in numeric if declared[t].columns[c].disclosure == "person_count"]
+        for table, column in counts:
+            small = db.sql(f"select count(*) from {table} where {column} between 1 and 9").fetchone()
+            assert small == (0,), f"{table}.{column}"
+    assert len(counts) >= 25, "every count of every suppressed model was scanned"
+    undeclared = [(t, c) for t, c in numeric if declared[t].columns[c].disclosure not in CLASSES]
+    assert undeclared == []
+
+
+def test_removing_one_suppression_is_caught_by_the_scan_and_publishes_nothing(
+    run: Run, tmp_path: Path
+) -> None:
+    """A deliberately broken pub_reentry that publishes one count unsuppressed (its yml untouched)."""
+    project = tmp_path / "dbt"
+    shutil.copytree(PROJECT_ROOT / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models" / "publication" / "pub_reentry.sql").write_text(
+        "select suppressed.* replace (mart.youths_reentered_12m as youths_reentered_12m)\n"
+        "from ({{ suppress(ref('fct_reentry')) }}) as suppressed\n"
+        "inner join {{ ref('fct_reentry') }} as mart using (gemeente_code, period_key)\n",
+        encoding="utf-8",
+    )
+    broken = dataclasses.replace(run.settings, dbt_project_dir=project)
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(run.settings.restricted_warehouse_path, copy)
+    completed = run_dbt(broken, ["run", "--select", "pub_reentry"], copy, "target")
+    assert completed.returncode == 0, completed.stdout
+    with duckdb.connect(str(copy), read_only=True) as db:
+        findings = scan(db, declarations(run.settings.home / "dbt" / "target" / "manifest.json"), 10)
+    assert {(f.table, f.column, f.rule) for f in findings} >= {
+        ("pub_reentry", "youths_reentered_12m", "small_count"),
+        ("pub_reentry", "youths_reentered_12m", "small_complement"),
+    }
+    assert {f.table for f in findings} == {"pub_reentry"}
+
+    published_before = run.settings.warehouse_path.read_bytes()
+    with pytest.raises(BuildError) as refused:
+        build(broken, select="pub_reentry")
+    assert "disclosure control refused to publish" in str(refused.value)
+    assert "published.pub_reentry.youths_reentered_12m: small_count" in str(refused.value)
+    assert run.settings.warehouse_path.read_bytes() == published_before
+
+
+def test_a_higher_threshold_builds_every_test_and_hides_up_to_it(run: Run, tmp_path: Path) -> None:
+    """MONITORLINK_SUPPRESSION_THRESHOLD=15: the dbt unit tests pass (none hard-codes 10) and no
+    published count from 1 to 14 is left, where the analysts' file has plenty of 10–14."""
+    restricted = tmp_path / "restricted.duckdb"
+    shutil.copyfile(run.settings.restricted_warehouse_path, restricted)
+    at_15 = dataclasses.replace(
+        run.settings,
+        suppression_threshold=15,
+        warehouse_path=tmp_path / "published.duckdb",
+        analysts_warehouse_path=tmp_path / "analysts.duckdb",
+        restricted_warehouse_path=restricted,
+    )
+    build(at_15, select="publication test_type:unit")
+    declared = declarations(run.settings.home / "dbt" / "target" / "manifest.json")
+    with connect_readonly(at_15) as at_15_db, connect_readonly(run.settings) as at_10_db:
+        assert scan(at_15_db, declared, 15) == []
+        assert _counts_between(at_15_db, declared, 10, 14) == 0
+        assert _counts_between(at_10_db, declared, 10, 14) > 0, "threshold 10 shows counts of 10–14"
+
+
+def _counts_between(
+    db: duckdb.DuckDBPyConnection, declared: dict[str, ModelDeclaration], low: int, high: int
+) -> int:
+    """How many person-count cells of the published models lie between low and high."""
+    total = 0
+    for model in declared.values():
+        for column in model.of_class("person_count"):
+            query = f"select count(*) from {model.name} where {column.name} between {low} and {high}"
+            (found,) = db.sql(query).fetchone() or (0,)
+            total += found
+    return total
+
+
+def test_region_rows_say_how_many_municipalities_they_sum(run: Run) -> None:
+    """From the simulator's record: a municipality-quarter whose every TMSD file is quarantined is missing."""
+    quarantined = {d.file for d in run.simulation.defects if d.source == "tmsd" and d.expect == "quarantine"}
+    files: dict[tuple[str, str], set[str]] = {}
+    for path in (run.simulation.landing / "tmsd").glob("tmsd_jeugd_*.csv"):
+        gemeente, period = path.stem.split("_")[2:4]
+        files.setdefault((gemeente, period), set()).add(path.name)
+    missing: dict[str, int] = {}
+    for (_, period), names in files.items():
+        if names <= quarantined:
+            missing[period] = missing.get(period, 0) + 1
+    assert missing, "the simulation quarantines whole municipality-quarters"
+    with connect_readonly(run.settings) as db:
+        rows = db.sql(
+            "select period_key, gemeenten_in_total, gemeenten_expected, is_complete"
+            " from pub_youth_care_per_1000 where level = 'regio' and care_form = 'totaal'"
+        ).fetchall()
+    assert rows and all(expected == 14 for _, _, expected, _ in rows)
+    assert {period: 14 - total for period, total, _, _ in rows if total != 14} == missing
+    assert all(complete == (period not in missing) for period, _, _, complete in rows)
 
 
 def test_the_docs_site_has_lineage_from_every_source_to_the_marts_and_every_definition(run: Run) -> None:
@@ -263,7 +404,11 @@ def test_no_bsn_is_anywhere_in_the_lake_the_warehouse_or_the_logs(run: Run) -> N
     for path in run.settings.lake_root.rglob("*"):
         if path.is_file() and (found := bsn_tokens(_text_of(path))):
             hits[str(path)] = found
-    for warehouse in (run.settings.warehouse_path, run.settings.restricted_warehouse_path):
+    for warehouse in (
+        run.settings.warehouse_path,
+        run.settings.analysts_warehouse_path,
+        run.settings.restricted_warehouse_path,
+    ):
         with duckdb.connect(str(warehouse), read_only=True) as db:
             tables = db.sql("select table_schema, table_name from information_schema.tables").fetchall()
             for schema, table in tables:
@@ -317,7 +462,11 @@ def test_a_revision_replaces_exactly_its_municipality_quarter(run: Run) -> None:
 def test_running_again_on_the_same_inputs_changes_nothing(run: Run) -> None:
     before = {
         path: warehouse_content(path)
-        for path in (run.settings.warehouse_path, run.settings.restricted_warehouse_path)
+        for path in (
+            run.settings.warehouse_path,
+            run.settings.analysts_warehouse_path,
+            run.settings.restricted_warehouse_path,
+        )
     }
     logged = {source: len(delivery_log(run.lake, source)) for source in ("tmsd", "chain", "education", "cbs")}
     second = _run_once(run.log_file.with_name("second-run.log"))
