@@ -24,6 +24,7 @@ from monitorlink import (
     alerts,
     broker,
     definitions,
+    disclosure,
     events,
     orchestration,
     pseudonym,
@@ -41,7 +42,7 @@ from monitorlink.simulator.cbs import CbsServer
 from monitorlink.sources import FILE_SOURCES, SOURCES
 from monitorlink.status import SERVICES
 from monitorlink.summary import delivery_outcomes_table, print_run_summary
-from monitorlink.warehouse import BuildError, build, source_freshness
+from monitorlink.warehouse import BuildError, build, connect_readonly, source_freshness
 from monitorlink.warehouse import docs as warehouse_docs
 
 # Tables stay readable in logs and CI, where there is no terminal to measure.
@@ -334,6 +335,25 @@ def _build(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _disclosure(settings: Settings, args: argparse.Namespace) -> int:
+    """Scan the published file against the newest build's declarations (what the publish gate does)."""
+    manifest = disclosure.manifest_path(settings.home)
+    if not manifest.exists():
+        raise FileNotFoundError(f"{manifest} does not exist yet: run `make run` first")
+    declared = disclosure.declarations(manifest)
+    with connect_readonly(settings) as connection:
+        findings = disclosure.scan(connection, declared, settings.suppression_threshold)
+        covered = disclosure.coverage(connection, declared)
+    for finding in findings:
+        console.print(str(finding), soft_wrap=True)
+    console.print(
+        f"{settings.warehouse_path}: {covered} (threshold {settings.suppression_threshold});"
+        f" {len(findings)} findings",
+        soft_wrap=True,
+    )
+    return 1 if findings else 0
+
+
 def _freshness(settings: Settings, args: argparse.Namespace) -> int:
     results = source_freshness(settings)
     if args.json:
@@ -524,6 +544,10 @@ def parser() -> argparse.ArgumentParser:
     build_cmd = commands.add_parser("build", help="build the warehouse with dbt and publish it atomically")
     build_cmd.add_argument("--select", help="dbt node selection, e.g. 'source:lake.availability+'")
     build_cmd.set_defaults(handler=_build)
+
+    commands.add_parser(
+        "disclosure", help="scan the published file for small or recoverable counts (docs/disclosure.md)"
+    ).set_defaults(handler=_disclosure)
 
     quality = commands.add_parser("quality", help="what the quality gate decided, from the lake")
     quality.add_argument("action", choices=["report"])

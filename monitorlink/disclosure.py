@@ -70,6 +70,27 @@ class Finding:
         return f"{where}: {self.rule} — {self.detail}"
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What a scan covered: published tables, their person-count columns, and how many cells are hidden."""
+
+    tables: int
+    count_columns: int
+    count_cells: int
+    hidden_cells: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.tables} tables, {self.count_columns} person-count columns;"
+            f" {self.hidden_cells:,} of {self.count_cells:,} count cells hidden"
+        )
+
+
+def manifest_path(home: Path) -> Path:
+    """The manifest of the newest build (where `monitorlink.warehouse` points dbt's target)."""
+    return home / "dbt" / "target" / "manifest.json"
+
+
 def declarations(manifest: Path) -> dict[str, ModelDeclaration]:
     """Every model dbt builds into the published schema, from `manifest.json`."""
     nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
@@ -143,6 +164,24 @@ def scan(
         relation = f'"{catalog}"."{PUBLISHED_SCHEMA}"."{table}"'
         findings += _value_findings(connection, relation, model, threshold)
     return findings
+
+
+def coverage(connection: duckdb.DuckDBPyConnection, declared: dict[str, ModelDeclaration]) -> Coverage:
+    """Count the published tables, their person-count columns and cells, and the hidden ones among them."""
+    tables = _published_tables(connection, _current_database(connection))
+    columns = [
+        (table, column.name)
+        for table in tables
+        if table in declared
+        for column in declared[table].of_class("person_count")
+    ]
+    cells = hidden = 0
+    for table, column in columns:
+        total, empty = connection.execute(
+            f'select count(*), count(*) filter (where "{column}" is null) from {PUBLISHED_SCHEMA}."{table}"'
+        ).fetchone() or (0, 0)
+        cells, hidden = cells + total, hidden + empty
+    return Coverage(len(tables), len(columns), cells, hidden)
 
 
 def _current_database(connection: duckdb.DuckDBPyConnection) -> str:

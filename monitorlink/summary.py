@@ -11,7 +11,7 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from monitorlink import quality_report
+from monitorlink import disclosure, quality_report
 from monitorlink.config import Settings
 from monitorlink.deliveries import DeliveryOutcome, delivery_log
 from monitorlink.ingest import IngestStats
@@ -228,6 +228,14 @@ def norm_table(settings: Settings) -> Table:
     return table
 
 
+def disclosure_line(settings: Settings) -> str:
+    """What the publish gate covered in the published file (it refuses to publish on any finding)."""
+    declared = disclosure.declarations(disclosure.manifest_path(settings.home))
+    with connect_readonly(settings) as connection:
+        covered = disclosure.coverage(connection, declared)
+    return f"{covered} (threshold {settings.suppression_threshold}); `monitorlink disclosure` scans again"
+
+
 def print_run_summary(
     settings: Settings,
     pulled: list[PulledSnapshot],
@@ -250,6 +258,7 @@ def print_run_summary(
         f"({build.nodes_passed} dbt nodes passed in {build.seconds:.1f} s); analysts' file (unsuppressed) "
         f"{settings.analysts_warehouse_path}, restricted file (person level) "
         f"{settings.restricted_warehouse_path}: who may open which, docs/disclosure.md\n"
+        f"[bold]Disclosure control[/bold]: {disclosure_line(settings)}\n"
         f"[bold]Lake[/bold] at {settings.lake_root} (raw/, validated/, quarantine/)\n"
         f'[bold]Query it[/bold]: .venv/bin/python -c "import duckdb; '
         f"print(duckdb.connect('{build.published_path}', read_only=True)"

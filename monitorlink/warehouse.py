@@ -89,7 +89,7 @@ def _build_locked(settings: Settings, select: str | None) -> BuildResult:
         build_file.unlink(missing_ok=True)
         raise BuildError(_failure_report(results, completed, dbt_dir / "logs" / "dbt.log"))
     _checkpoint(build_file)
-    manifest = dbt_dir / "target" / "manifest.json"
+    manifest = disclosure.manifest_path(settings.home)
     try:
         _disclosure_gate(settings, build_file, manifest)
         analysts = _tier_copy(build_file, "analysts", lambda schema: schema != RESTRICTED_SCHEMA, manifest)

@@ -15,3 +15,15 @@ def test_errors_are_one_readable_line_and_exit_1(
 ) -> None:
     assert main(["build"]) == 1
     assert "error: nothing to build from: no validated data" in capsys.readouterr().out
+
+
+def test_a_threshold_that_switches_protection_off_is_one_line_naming_the_variable(
+    settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITORLINK_SUPPRESSION_THRESHOLD", "1")
+    assert main(["build"]) == 1
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith(
+        "error: MONITORLINK_SUPPRESSION_THRESHOLD=1 would switch disclosure control off"
+    )
+    assert "Traceback" not in printed

@@ -51,7 +51,9 @@ def _care(gemeente: str, period: str, form: str, youths: int, per_1000: float) -
     }
 
 
-def _reentry(gemeente: str, period: str, ended: int, reentered: int, pct: float) -> dict[str, Any]:
+def _reentry(
+    gemeente: str, period: str, ended: int | None, reentered: int | None, pct: float | None
+) -> dict[str, Any]:
     return {
         "gemeente_code": gemeente,
         "period_key": period,
@@ -81,6 +83,10 @@ MARTS: dict[str, Rows] = {
         _reentry("GM0147", "2023Q1", 40, 3, 7.5),
         _reentry("GM0153", "2023Q1", 25, 10, 40.0),
         _reentry("GM0158", "2023Q1", 5, 0, 0.0),
+        _reentry("GM0141", "2023Q4", None, None, None),
+        _reentry("GM0147", "2023Q4", 40, 20, 50.0),
+        _reentry("GM0153", "2023Q4", 25, 10, 40.0),
+        _reentry("GM0158", "2023Q4", 60, 30, 50.0),
         _reentry("GM0147", "2024Q1", 40, 3, 7.5),
         _reentry("GM0153", "2024Q2", 25, 7, 28.0),
     ],
@@ -205,6 +211,21 @@ def test_every_count_is_protected_with_its_complement_and_its_rate(published: di
         ("GM0147", 40, None, None, True),
         ("GM0153", 25, 10, 40.0, False),
         ("GM0158", None, None, None, True),
+    ]
+
+
+def test_a_cell_that_arrives_hidden_stays_hidden_and_protects_nothing(published: dict[str, Rows]) -> None:
+    """2023Q4: GM0141's counts arrive hidden (empty, as TMSD delivers cells under 10) and stay empty. As
+    the lone hidden cell of the quarter it takes the smallest other (GM0153, 25 ended) with it; but its
+    value is in no total the platform computes, so 25 would be the total minus the visible cells: a second
+    cell hidden by the platform is needed (GM0147, 40). Their re-entered counts go with their totals."""
+    rows = published["pub_reentry"]
+    columns = ["gemeente_code", "youths_care_ended", "youths_reentered_12m", "reentry_pct"]
+    assert sorted(_pick(rows, columns, period_key="2023Q4")) == [
+        ("GM0141", None, None, None),
+        ("GM0147", None, None, None),
+        ("GM0153", None, None, None),
+        ("GM0158", 60, 30, 50.0),
     ]
 
 

@@ -30,7 +30,14 @@ from monitorlink import broker, definitions
 from monitorlink.cli import main
 from monitorlink.config import PROJECT_ROOT, Settings, load_settings
 from monitorlink.deliveries import DeliveryOutcome, delivery_log
-from monitorlink.disclosure import CLASSES, ModelDeclaration, declarations, descriptions, scan
+from monitorlink.disclosure import (
+    CLASSES,
+    ModelDeclaration,
+    declarations,
+    descriptions,
+    manifest_path,
+    scan,
+)
 from monitorlink.lake import Lake
 from monitorlink.pseudonym import bsn_tokens
 from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
@@ -119,7 +126,7 @@ def _schemas(db: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def test_three_files_hold_their_tiers_and_stand_alone(run: Run) -> None:
-    declared = declarations(run.settings.home / "dbt" / "target" / "manifest.json")
+    declared = declarations(manifest_path(run.settings.home))
     pseudonyms = "select count(*) from information_schema.columns where column_name like '%pseudo_id'"
     with (
         connect_readonly(run.settings) as published,
@@ -143,7 +150,7 @@ def test_three_files_hold_their_tiers_and_stand_alone(run: Run) -> None:
 
 
 def test_every_published_table_and_column_carries_its_dbt_description(run: Run) -> None:
-    documented = descriptions(run.settings.home / "dbt" / "target" / "manifest.json")
+    documented = descriptions(manifest_path(run.settings.home))
     with connect_readonly(run.settings) as db:
         tables = db.sql("select table_name, comment from duckdb_tables() where not internal").fetchall()
         columns = db.sql(
@@ -154,7 +161,7 @@ def test_every_published_table_and_column_carries_its_dbt_description(run: Run) 
 
 
 def test_the_published_file_has_no_small_or_recoverable_count_and_nothing_undeclared(run: Run) -> None:
-    declared = declarations(run.settings.home / "dbt" / "target" / "manifest.json")
+    declared = declarations(manifest_path(run.settings.home))
     with connect_readonly(run.settings) as db:
         assert scan(db, declared, run.settings.suppression_threshold) == []
         numeric = db.sql(
@@ -168,6 +175,15 @@ def test_the_published_file_has_no_small_or_recoverable_count_and_nothing_undecl
     assert len(counts) >= 25, "every count of every suppressed model was scanned"
     undeclared = [(t, c) for t, c in numeric if declared[t].columns[c].disclosure not in CLASSES]
     assert undeclared == []
+
+
+def test_the_run_and_the_disclosure_command_report_what_the_gate_covered(
+    run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "Disclosure control: 19 tables, 25 person-count columns;" in " ".join(run.output.split())
+    assert main(["disclosure"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "19 tables, 25 person-count columns;" in printed and "(threshold 10); 0 findings" in printed
 
 
 def test_removing_one_suppression_is_caught_by_the_scan_and_publishes_nothing(
@@ -188,7 +204,7 @@ def test_removing_one_suppression_is_caught_by_the_scan_and_publishes_nothing(
     completed = run_dbt(broken, ["run", "--select", "pub_reentry"], copy, "target")
     assert completed.returncode == 0, completed.stdout
     with duckdb.connect(str(copy), read_only=True) as db:
-        findings = scan(db, declarations(run.settings.home / "dbt" / "target" / "manifest.json"), 10)
+        findings = scan(db, declarations(manifest_path(run.settings.home)), 10)
     assert {(f.table, f.column, f.rule) for f in findings} >= {
         ("pub_reentry", "youths_reentered_12m", "small_count"),
         ("pub_reentry", "youths_reentered_12m", "small_complement"),
@@ -216,7 +232,7 @@ def test_a_higher_threshold_builds_every_test_and_hides_up_to_it(run: Run, tmp_p
         restricted_warehouse_path=restricted,
     )
     build(at_15, select="publication test_type:unit")
-    declared = declarations(run.settings.home / "dbt" / "target" / "manifest.json")
+    declared = declarations(manifest_path(run.settings.home))
     with connect_readonly(at_15) as at_15_db, connect_readonly(run.settings) as at_10_db:
         assert scan(at_15_db, declared, 15) == []
         assert _counts_between(at_15_db, declared, 10, 14) == 0

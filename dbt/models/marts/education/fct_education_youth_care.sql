@@ -7,7 +7,9 @@ with pupils as (
         code.current_gm_code as gemeente_code,
         pupil.delivery_period as period_key,
         sum(pupil.pupils) as pupils,
-        sum(pupil.pupils) filter (where pupil.school_type in ('SO', 'VSO', 'SBO')) as pupils_special_education,
+        -- 0, not empty, where the municipality's pupils include none in special education
+        coalesce(sum(pupil.pupils) filter (where pupil.school_type in ('SO', 'VSO', 'SBO')), 0)
+            as pupils_special_education,
         sum(pupil.pupils_with_tlv) as pupils_with_tlv
     from {{ ref('int_education__pupils_current') }} as pupil
     inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = pupil.gemeente_code
