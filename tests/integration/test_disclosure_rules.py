@@ -8,6 +8,7 @@ yml declarations, which is why these live in pytest.
 from __future__ import annotations
 
 import dataclasses
+import random
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import duckdb
 import pytest
 
 from monitorlink.config import PROJECT_ROOT, Settings, load_settings
+from monitorlink.disclosure import declarations, manifest_path, scan
 from monitorlink.warehouse import run_dbt
 
 pytestmark = pytest.mark.integration
@@ -294,3 +296,46 @@ def test_a_column_without_a_disclosure_class_fails_the_build(settings: Settings,
     assert completed.returncode != 0
     assert "column youths_reentered_12m declares no disclosure class" in output
     assert "published model dim_period: column half_year declares no disclosure class" in output
+
+
+def test_random_marts_full_of_small_counts_leave_nothing_for_the_gate(tmp_path: Path) -> None:
+    """Stress: 40 quarters × 14 municipalities × 6 forms of care plus region rows, and re-entry for the
+    same, with a third of the counts under 10 (seeded). Whatever chains of secondary suppression that
+    causes, the published models must pass the gate's scan — the rules' rounds reach a fixed point."""
+    rng = random.Random(2026)
+    forms = [
+        "totaal",
+        "jeugdhulp zonder verblijf",
+        "jeugdhulp met verblijf",
+        "jeugdbescherming",
+        "jeugdreclassering",
+        "door lokaal team",
+    ]
+    municipalities = [f"GM{code:04d}" for code in range(100, 114)]
+
+    def count() -> int:
+        return rng.choice([0, rng.randint(1, 9), rng.randint(10, 40), rng.randint(40, 400)])
+
+    care, reentry = [], []
+    for period in [f"{year}Q{quarter}" for year in range(2015, 2025) for quarter in range(1, 5)]:
+        for gemeente in municipalities:
+            total = count()
+            care.append(_care(gemeente, period, "totaal", total, 1.0))
+            care += [_care(gemeente, period, form, rng.randint(0, total), 1.0) for form in forms[1:]]
+            ended = count()
+            reentry.append(_reentry(gemeente, period, ended, rng.randint(0, ended), 1.0))
+        for form in forms:
+            care.append(_care("Twente", period, form, 14 * 200, 1.0))
+    for settings in _environment(tmp_path, 10):
+        _build(settings, {"fct_youth_care_per_1000": care, "fct_reentry": reentry})
+        manifest = manifest_path(settings.home)
+        with duckdb.connect(str(settings.home / "rules.duckdb"), read_only=True) as db:
+            declared = declarations(manifest)
+            assert (
+                scan(db, {name: declared[name] for name in ("pub_youth_care_per_1000", "pub_reentry")}, 10)
+                == []
+            )
+            hidden = db.sql(
+                "select count(*) filter (where is_suppressed) from published.pub_reentry"
+            ).fetchone()
+    assert hidden is not None and hidden[0] > 100, "the data did put the rules to work"
