@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 def _database(path: str, value: int) -> None:
     with duckdb.connect(path) as connection:
-        connection.execute(f"create table kpi as select {value} as value")
+        connection.execute(f"create schema published; create table published.kpi as select {value} as value")
 
 
 def test_a_running_reader_keeps_its_file_and_the_next_one_sees_the_new_build(settings: Settings) -> None:
