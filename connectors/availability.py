@@ -6,6 +6,10 @@ read into weeks (`connectors.wait_wording`), the location mapped to a CBS munici
 names exactly one municipality, and a deterministic `event_id` so that pulling the same snapshot twice
 yields the same events (the ingester then recognises them as duplicates).
 
+A snapshot is the overview's whole list at one moment, so it is a full-state source: its events name
+the list (`full_state_feed`), and `withdrawals` turns an offer that is absent from the next list into an
+explicit withdrawal event (contract v2).
+
 The connector never rejects a row itself: it passes odd values through as they are so that the quality
 gate, not this parser, decides and records why a row is quarantined.
 """
@@ -30,8 +34,8 @@ from connectors.wait_wording import WaitKind, read_wait_wording
 from monitorlink.config import PROJECT_ROOT
 from monitorlink.contracts import load_contract
 
-#: The feed's contract (`contracts/availability.v1.yaml`); the event schema below is derived from it.
-CONTRACT = load_contract("availability.v1")
+#: The feed's contract (`contracts/availability.v2.yaml`); the event schema below is derived from it.
+CONTRACT = load_contract("availability.v2")
 SOURCE_NAME = CONTRACT.name
 SCHEMA_VERSION = CONTRACT.version
 _EVENT_NAMESPACE = uuid.UUID("5d0f6c1e-7a55-4f38-9a51-6a3e0b6e2a10")
@@ -94,10 +98,82 @@ def parse_snapshot(source: str, content: bytes) -> Snapshot:
     return Snapshot(source=source, content=content, generated_at=generated_at, rows=rows)
 
 
-def snapshot_events(snapshot: Snapshot) -> Iterator[dict[str, Any]]:
-    """All events of a snapshot, in row order; one per row and target group."""
+def snapshot_events(snapshot: Snapshot, feed: str | None = None) -> Iterator[dict[str, Any]]:
+    """All figure events of a snapshot, in row order; one per row and target group.
+
+    With `feed`, each event says it belongs to that full-state list (what a snapshot pull is); without,
+    the events are direct ones, which never withdraw anything.
+    """
     for index, row in enumerate(snapshot.rows):
-        yield from row_events(row if isinstance(row, Mapping) else {}, snapshot, index)
+        for event in row_events(row if isinstance(row, Mapping) else {}, snapshot, index):
+            yield {**event, "full_state_feed": feed}
+
+
+def withdrawals(
+    earlier: list[dict[str, Any]], later: list[dict[str, Any]], later_snapshot: Snapshot, feed: str
+) -> Iterator[dict[str, Any]]:
+    """A withdrawal event for every offer of the `earlier` list that the `later` list no longer has.
+
+    The event carries the offer's identity from its last figure, no figures, and the later list's
+    publication time, so the history says when the offer left the list. Its id is deterministic: pulling
+    the same pair again gives the same withdrawals, which the ingester recognises as already landed.
+    """
+    present = {event["offer_key"] for event in later}
+    published_at = later_snapshot.generated_at.isoformat()
+    gone: dict[str, dict[str, Any]] = {}
+    for event in earlier:
+        if event["offer_key"] not in present and event.get("event_type") == "figure":
+            gone.setdefault(event["offer_key"], event)
+    for offer_key, last in gone.items():
+        yield {
+            **{name: None for name in EVENT_SCHEMA.names},
+            **{name: last[name] for name in _IDENTITY},
+            "event_id": str(uuid.uuid5(_EVENT_NAMESPACE, f"{offer_key}|{published_at}|withdrawal")),
+            "schema_version": SCHEMA_VERSION,
+            "event_type": "withdrawal",
+            "full_state_feed": feed,
+            "measured_at": published_at,
+            "measured_at_precision": "time",
+            "published_at": published_at,
+            "note": f"no longer in the list {feed} of {published_at}",
+            "source_name": later_snapshot.name,
+        }
+
+
+#: What identifies an offer in a withdrawal (copied from its last figure).
+_IDENTITY = (
+    "offer_key", "provider_agb", "provider_name", "offer", "product_category", "care_types", "is_crisis",
+    "location", "gemeente_code", "location_gemeente_codes", "location_is_regional", "target_group",
+    "contract", "source_url",
+)  # fmt: skip
+
+
+def upgrade_v1(event: dict[str, Any]) -> dict[str, Any]:
+    """Read a v1 event as v2: a figure of no full-state feed (v1 had no withdrawals)."""
+    return {**event, "event_type": "figure", "full_state_feed": None}
+
+
+def full_state_events(snapshot: Snapshot, known: list[Snapshot], feed: str) -> list[dict[str, Any]]:
+    """Everything one pulled list publishes: its figures, and the withdrawals on either side of it.
+
+    `known` are all lists of the feed received so far (in any order). The list before this one (by
+    `generatedAt`) loses the offers this one lacks; the list after it, if it arrived earlier (an
+    out-of-order pull), loses the offers it lacks from this one. Withdrawals of other pairs were
+    published when those lists were pulled; publishing one twice is harmless (same event id).
+    """
+    events = list(snapshot_events(snapshot, feed))
+    others = [s for s in known if s.generated_at != snapshot.generated_at]
+    before = max((s for s in others if s.generated_at < snapshot.generated_at), key=_generated, default=None)
+    after = min((s for s in others if s.generated_at > snapshot.generated_at), key=_generated, default=None)
+    if before is not None:
+        events += withdrawals(list(snapshot_events(before, feed)), events, snapshot, feed)
+    if after is not None:
+        events += withdrawals(events, list(snapshot_events(after, feed)), after, feed)
+    return events
+
+
+def _generated(snapshot: Snapshot) -> datetime:
+    return snapshot.generated_at
 
 
 def row_events(row: Mapping[str, Any], snapshot: Snapshot, index: int) -> Iterator[dict[str, Any]]:
@@ -115,6 +191,8 @@ def row_events(row: Mapping[str, Any], snapshot: Snapshot, index: int) -> Iterat
         yield {
             "event_id": str(uuid.uuid5(_EVENT_NAMESPACE, f"{offer_key}|{snapshot.generated_at.isoformat()}")),
             "schema_version": SCHEMA_VERSION,
+            "event_type": "figure",
+            "full_state_feed": None,
             "offer_key": offer_key,
             # AGB code, iJw product category, free places and waiting-list size are not in the published
             # snapshot format; providers that publish events directly fill them in.

@@ -43,6 +43,7 @@ class Settings:
     kafka_bootstrap: str | None
     broker_port: int
     availability_topic: str
+    availability_feed: str
     topic_partitions: int
     consumer_group: str
     session_timeout_ms: int
@@ -103,6 +104,7 @@ def load_settings() -> Settings:
         kafka_bootstrap=os.environ.get("MONITORLINK_KAFKA_BOOTSTRAP", "").strip() or None,
         broker_port=int(_env("MONITORLINK_BROKER_PORT", "19092")),
         availability_topic=_env("MONITORLINK_AVAILABILITY_TOPIC", "availability.v1"),
+        availability_feed=_env("MONITORLINK_AVAILABILITY_FEED", "wachttijden-twente"),
         topic_partitions=int(_env("MONITORLINK_TOPIC_PARTITIONS", "3")),
         consumer_group=_env("MONITORLINK_CONSUMER_GROUP", "monitorlink-ingester"),
         session_timeout_ms=int(_env("MONITORLINK_SESSION_TIMEOUT_MS", "6000")),

@@ -99,6 +99,8 @@ class Contract:
     key: str | None = None
     delivery: Delivery | None = None
     unique_key: tuple[str, ...] = ()
+    #: Older versions of this contract that are still read (the feed's connector says how).
+    reads_versions: tuple[int, ...] = ()
 
     @property
     def id(self) -> str:
@@ -161,6 +163,7 @@ def load_contract(contract_id: str) -> Contract:
         key=document.get("key"),
         delivery=Delivery(**delivery) if delivery else None,
         unique_key=tuple(document.get("unique_key", ())),
+        reads_versions=tuple(int(v) for v in document.get("reads_versions", ())),
     )
     if contract.id != contract_id:
         raise ValueError(f"{path}: name and version say {contract.id}, the file name says {contract_id}")

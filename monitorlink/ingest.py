@@ -76,12 +76,18 @@ class Message:
 
 @dataclass(frozen=True)
 class Feed:
-    """What the ingester needs to know about one event feed."""
+    """What the ingester needs to know about one event feed.
+
+    `upgrade` turns an event of an older contract version it still reads (`reads_versions`) into one
+    of the current version before validation, so producers can move to a new version at their pace.
+    """
 
     dataset: str
     schema: pa.Schema
     suite: Suite
     schema_version: int
+    reads_versions: tuple[int, ...] = ()
+    upgrade: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass
@@ -171,10 +177,12 @@ class Ingester:
                 message, None, [RuleFailure("message_is_object", "message is JSON but not an object")]
             )
         version = event.get("schema_version")
+        if version in self.feed.reads_versions and self.feed.upgrade is not None:
+            return _Row(message, self.feed.upgrade(event))
         if version != self.feed.schema_version:
-            reason = (
-                f"schema_version must be {self.feed.schema_version}; upgrade the ingester or the producer"
-            )
+            versions = sorted({self.feed.schema_version, *self.feed.reads_versions})
+            readable = ", ".join(str(v) for v in versions)
+            reason = f"schema_version must be one of {readable}; upgrade the ingester or the producer"
             return _Row(
                 message, event, [RuleFailure("schema_version_supported", reason, "schema_version", version)]
             )

@@ -20,6 +20,7 @@ from monitorlink.config import Settings
 from monitorlink.deliveries import DeliveryOutcome, DeliveryProcessor, delivery_log, rewrite_delivery_log
 from monitorlink.events import STREAM_SOURCE, BatchEvent, lake_batches, publish, source_lock
 from monitorlink.lake import Lake
+from monitorlink.pipelines import availability as availability_pipeline
 from monitorlink.sources import SOURCES, source
 from monitorlink.streams import publish_events
 from monitorlink.warehouse import warehouse_watermarks
@@ -107,8 +108,6 @@ def unlanded_availability_events(settings: Settings) -> list[dict[str, object]]:
         for zone in ("validated", "quarantine")
         for row in lake.read_columns(zone, STREAM_SOURCE, ["event_id"])
     }
-    missing = []
-    for record in lake.manifest(STREAM_SOURCE):
-        snapshot = snapshots.parse_snapshot(record.origin, (lake.root / record.path).read_bytes())
-        missing += [e for e in snapshots.snapshot_events(snapshot) if e["event_id"] not in landed]
-    return missing
+    known = availability_pipeline.known_lists(lake)
+    events = [e for s in known for e in snapshots.full_state_events(s, known, settings.availability_feed)]
+    return availability_pipeline.unique_events(events, landed)

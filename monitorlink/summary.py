@@ -210,8 +210,20 @@ def norm_table(settings: Settings) -> Table:
             "select count(*), count(*) filter (where has_wait_figure), count(*) filter (where is_over_norm),"
             " count(*) filter (where herstelplan_required), any_value(norm_months) from fct_offer_wait_norm"
         ).fetchone()
+        newest = connection.sql(
+            "select full_state_feed, strftime(published_at, '%Y-%m-%d %H:%M'), source_name,"
+            " youth_offers_listed from fct_availability_lists where is_newest order by published_at desc limit 1"
+        ).fetchone()
     assert totals is not None
-    table = Table(title=f"Youth offers over the waiting-time norm ({totals[4]:g} months), per provider")
+    based_on = (
+        f"\ncurrent youth offers of the newest list: {newest[0]} of {newest[1]} UTC ({newest[2]},"
+        f" {newest[3]} youth offers listed)"
+        if newest
+        else "\ncurrent youth offers (no full list pulled yet: direct events only)"
+    )
+    table = Table(
+        title=f"Youth offers over the waiting-time norm ({totals[4]:g} months), per provider{based_on}"
+    )
     for column in (
         "provider",
         "youth offers",

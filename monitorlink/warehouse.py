@@ -217,18 +217,19 @@ def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
     """What each dbt source reads: the dataset's Parquet files, or an empty file with its schema.
 
     A source that has delivered nothing yet still has a contract, so its models build (empty, typed)
-    instead of failing the whole warehouse on DuckDB's "no files found".
+    instead of failing the whole warehouse on DuckDB's "no files found". Each dataset's empty file is
+    also offered as `<dataset>_schema`, so a source can read it beside its files and have every column
+    of the current contract even while the lake holds only files of an older version.
     """
     inputs = {}
     for dataset, schema in lake_datasets().items():
-        folder = lake_root / "validated" / dataset
-        if any(folder.glob("ingest_date=*/*.parquet")):
-            inputs[dataset] = f"{folder}/ingest_date=*/*.parquet"
-            continue
         empty = build_dir / "empty" / f"{dataset}.parquet"
         empty.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(schema.empty_table(), empty)
-        inputs[dataset] = str(empty)
+        inputs[f"{dataset}_schema"] = str(empty)
+        folder = lake_root / "validated" / dataset
+        has_files = any(folder.glob("ingest_date=*/*.parquet"))
+        inputs[dataset] = f"{folder}/ingest_date=*/*.parquet" if has_files else str(empty)
     return inputs
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from connectors import availability
 from monitorlink.config import Settings
@@ -46,6 +47,8 @@ def feed(settings: Settings) -> Feed:
         schema=availability.EVENT_SCHEMA,
         suite=load_suite(availability.CONTRACT.suite),
         schema_version=availability.SCHEMA_VERSION,
+        reads_versions=availability.CONTRACT.reads_versions,
+        upgrade=availability.upgrade_v1,
     )
 
 
@@ -64,18 +67,44 @@ def pull(settings: Settings, sources: tuple[str, ...] | None = None) -> list[Pul
 
 
 def publish(settings: Settings, pulled: list[PulledSnapshot], force: bool = False) -> list[Published]:
-    """Publish the events of newly pulled snapshots (all of them with `force`) from the raw zone copy."""
+    """Publish the events of newly pulled snapshots (all of them with `force`) from the raw zone copy.
+
+    A snapshot is the overview's whole list (a full-state source, `MONITORLINK_AVAILABILITY_FEED`): with
+    its figures go withdrawals of the offers that left the list, against its neighbours in the raw zone.
+    """
     published = []
+    known = known_lists(Lake(settings.lake_root))
+    sent: set[str] = set()  # two lists pulled together share the withdrawals between them
     for item in pulled:
         if not (item.is_new or force):
             continue
         raw_file = settings.lake_root / item.raw_path
         snapshot = availability.parse_snapshot(item.origin, raw_file.read_bytes())
-        events = list(availability.snapshot_events(snapshot))
+        events = unique_events(
+            availability.full_state_events(snapshot, known, settings.availability_feed), sent
+        )
         report = publish_events(settings, settings.availability_topic, events, key_field="offer_key")
         log.info("published %d events from %s to %s", len(report.messages), item.origin, report.topic)
         published.append(Published(item.raw_path, report.messages))
     return published
+
+
+def unique_events(events: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]]:
+    """The events whose id is not in `seen` (which it extends): each event is published once."""
+    fresh = [event for event in events if event["event_id"] not in seen]
+    seen.update(event["event_id"] for event in fresh)
+    return fresh
+
+
+def known_lists(lake: Lake) -> list[availability.Snapshot]:
+    """Every snapshot in the raw zone; one that no longer parses is left out (it was quarantined whole)."""
+    lists = []
+    for record in lake.manifest(availability.SOURCE_NAME):
+        try:
+            lists.append(availability.parse_snapshot(record.origin, (lake.root / record.path).read_bytes()))
+        except availability.SnapshotFormatError:
+            log.warning("raw snapshot %s is not a snapshot; it withdraws nothing", record.path)
+    return lists
 
 
 def land(settings: Settings, expected: list[MessageRef], max_seconds: float = 300.0) -> IngestStats:

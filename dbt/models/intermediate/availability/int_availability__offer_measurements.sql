@@ -1,6 +1,7 @@
--- Every measurement of every offer, ranked so the current state is "newest measured_at wins".
+-- Every availability event, figures ranked so the current figure is "newest measured_at wins".
 -- Late events (measured before the offer's newest figure but arriving after it) never overwrite it;
--- a figure re-published unchanged (same measured_at) is decided by the later publication.
+-- a figure re-published unchanged (same measured_at) is decided by the later publication. Withdrawals
+-- carry no figure, so they have no rank: whether an offer is still listed is int_availability__offer_presence.
 with events as (
 
     select * from {{ ref('stg_availability__events') }}
@@ -14,12 +15,12 @@ ranked as (
         -- The KPI figure: the longest of the two published waits. Both are waits counted from
         -- registration, so the longer one is the wait a family experiences at least.
         greatest(wait_weeks_intake, wait_weeks_treatment) as wait_weeks,
-        row_number() over (
-            partition by offer_key
+        case when event_type = 'figure' then row_number() over (
+            partition by offer_key, event_type = 'figure'
             order by measured_at desc, published_at desc, event_id desc
-        ) as recency_rank,
-        coalesce(
-            measured_at < max(measured_at) over (
+        ) end as recency_rank,
+        event_type = 'figure' and coalesce(
+            measured_at < max(measured_at) filter (where event_type = 'figure') over (
                 partition by offer_key
                 order by ingested_at, kafka_partition, kafka_offset
                 rows between unbounded preceding and 1 preceding

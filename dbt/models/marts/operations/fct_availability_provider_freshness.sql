@@ -1,7 +1,8 @@
 -- Freshness of each provider's availability figures: the newest measurement per provider and how far
 -- it lags behind the newest measurement anyone published (`days_behind_feed`). Against the feed's own
 -- horizon rather than the wall clock, so a rebuild of the same events gives the same table; providers
--- more than var provider_freshness_days behind are stale.
+-- more than var provider_freshness_days behind are stale. Only offers of the current state count: an
+-- offer that left the list is withdrawn, not stale.
 with providers as (
 
     select
@@ -9,7 +10,7 @@ with providers as (
         count(distinct offer_key) as offers,
         max(measured_at) as last_measured_at,
         max(published_at) as last_published_at
-    from {{ ref('fct_availability_history') }}
+    from {{ ref('fct_availability_current') }}
     group by provider_name
 
 )

@@ -10,6 +10,9 @@ renamed as (
     select
         event_id,
         schema_version,
+        -- v1 events (before withdrawals existed) are figures of no full-state feed
+        coalesce(event_type, 'figure') as event_type,
+        full_state_feed,
         offer_key,
         provider_agb,
         provider_name,
