@@ -212,7 +212,8 @@ def norm_table(settings: Settings) -> Table:
         ).fetchone()
         newest = connection.sql(
             "select full_state_feed, strftime(published_at, '%Y-%m-%d %H:%M'), source_name,"
-            " youth_offers_listed from fct_availability_lists where is_newest order by published_at desc limit 1"
+            " youth_offers_listed from fct_availability_lists"
+            " where is_newest order by published_at desc limit 1"
         ).fetchone()
     assert totals is not None
     based_on = (
