@@ -13,11 +13,15 @@ from pathlib import Path
 import pytest
 
 from connectors.availability import (
+    EVENT_SCHEMA,
+    Snapshot,
     SnapshotFormatError,
     fetch_snapshot,
+    full_state_events,
     map_location,
     parse_snapshot,
     snapshot_events,
+    upgrade_v1,
 )
 from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14, SNAPSHOTS
 
@@ -149,3 +153,64 @@ def test_injected_row_defects_pass_through_for_the_gate(tmp_path: Path) -> None:
     events = list(snapshot_events(parse_snapshot("x.json", json.dumps(document).encode())))
     assert events[0]["wait_weeks_intake"] == -3.0
     assert events[1]["target_group"] == "ouderen"
+
+
+def _edited(path: Path, generated_at: str, drop: int = 0) -> Snapshot:
+    """A copy of a real snapshot published at another moment, without its first `drop` rows."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["generatedAt"] = generated_at
+    document["rows"] = document["rows"][drop:]
+    return parse_snapshot(f"edited-{generated_at}.json", json.dumps(document).encode())
+
+
+def test_a_pulled_list_withdraws_the_offers_of_the_list_before_it_that_it_lacks() -> None:
+    """The real Aug 6 list against the real Aug 14 one: every Aug 6 offer without an Aug 14 figure gets a
+    withdrawal dated Aug 14 with the offer's identity and no figures."""
+    aug_06, aug_14 = fetch_snapshot(str(SNAPSHOT_AUG_06)), fetch_snapshot(str(SNAPSHOT_AUG_14))
+    events = full_state_events(aug_14, [aug_06, aug_14], "wachttijden-twente")
+    figures = [e for e in events if e["event_type"] == "figure"]
+    gone = [e for e in events if e["event_type"] == "withdrawal"]
+    keys_06 = {e["offer_key"] for e in snapshot_events(aug_06)}
+    assert len(figures) == 152 and all(e["full_state_feed"] == "wachttijden-twente" for e in events)
+    assert {e["offer_key"] for e in gone} == keys_06 - {e["offer_key"] for e in figures}
+    assert len(gone) == 33
+    withdrawal = gone[0]
+    assert withdrawal["published_at"] == withdrawal["measured_at"] == aug_14.generated_at.isoformat()
+    assert withdrawal["provider_name"] and withdrawal["target_group"] in ("jeugd", "volwassenen")
+    assert withdrawal["wait_weeks_intake"] is None and withdrawal["quality"] is None
+    assert set(withdrawal) == set(EVENT_SCHEMA.names)
+
+
+def test_a_list_pulled_out_of_order_also_withdraws_from_the_newer_list_that_came_first() -> None:
+    """Aug 14 arrived first; pulling Aug 6 afterwards publishes the withdrawals dated Aug 14 (the offers
+    of Aug 6 that Aug 14 lacks) — the same events, with the same ids, as pulling them in order."""
+    aug_06, aug_14 = fetch_snapshot(str(SNAPSHOT_AUG_06)), fetch_snapshot(str(SNAPSHOT_AUG_14))
+    in_order = full_state_events(aug_14, [aug_06, aug_14], "f")
+    late = full_state_events(aug_06, [aug_14, aug_06], "f")
+    withdrawn = {e["event_id"] for e in in_order if e["event_type"] == "withdrawal"}
+    assert {e["event_id"] for e in late if e["event_type"] == "withdrawal"} == withdrawn
+    assert len([e for e in late if e["event_type"] == "figure"]) == 108
+
+
+def test_a_list_between_two_others_withdraws_on_both_sides() -> None:
+    """Three lists: Aug 14 (all rows), then Aug 15 without its first 10 rows, then Aug 16 again with all
+    of them. Aug 15 withdraws what it lacks from Aug 14; Aug 16, pulled before Aug 15, re-lists them."""
+    full = fetch_snapshot(str(SNAPSHOT_AUG_14))
+    fewer = _edited(SNAPSHOT_AUG_14, "2026-08-15T06:00:00Z", drop=10)
+    again = _edited(SNAPSHOT_AUG_14, "2026-08-16T06:00:00Z")
+    events = full_state_events(fewer, [full, again, fewer], "f")
+    dropped = {e["offer_key"] for e in snapshot_events(full)} - {
+        e["offer_key"] for e in snapshot_events(fewer)
+    }
+    withdrawn = [e for e in events if e["event_type"] == "withdrawal"]
+    assert dropped and {e["offer_key"] for e in withdrawn} == dropped
+    assert {e["published_at"] for e in withdrawn} == {"2026-08-15T06:00:00+00:00"}, (
+        "Aug 16 lacks nothing of Aug 15"
+    )
+
+
+def test_direct_events_belong_to_no_list_and_v1_events_are_read_as_figures() -> None:
+    event = next(snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_14))))
+    assert event["full_state_feed"] is None and event["event_type"] == "figure"
+    v1 = {key: value for key, value in event.items() if key not in ("event_type", "full_state_feed")}
+    assert upgrade_v1({**v1, "schema_version": 1}) == {**event, "schema_version": 1}

@@ -52,7 +52,7 @@ def test_a_contract_change_the_suite_does_not_follow_is_named() -> None:
     contract = _with_field(changed.__class__(**{**changed.__dict__, "accepted_values": ("jeugd",)}))
     problems = suite_mismatches(contract, _suite())
     assert len(problems) == 1 and problems[0].startswith(
-        "target_group: availability.v1 says frozenset({'jeugd'})"
+        "target_group: availability.v2 says frozenset({'jeugd'})"
     )
 
 
@@ -61,7 +61,7 @@ def test_a_suite_rule_on_a_field_the_contract_lacks_is_named() -> None:
     suite["expectations"].append(
         {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "postcode"}, "meta": {}}
     )
-    assert "the suite names 'postcode', which availability.v1 does not have" in suite_mismatches(
+    assert "the suite names 'postcode', which availability.v2 does not have" in suite_mismatches(
         CONTRACT, suite
     )
 
@@ -72,9 +72,9 @@ def test_a_staging_model_that_drops_a_field_or_a_range_is_named() -> None:
         c for c in properties["models"][0]["columns"] if c["name"] != "free_places"
     ]
     problems = staging_mismatches(CONTRACT, sql.replace("        waitlist_size,\n", ""), properties)
-    assert "waitlist_size: in availability.v1, not selected by the model" in problems
+    assert "waitlist_size: in availability.v2, not selected by the model" in problems
     assert any(
-        p.startswith("free_places: availability.v1 says (0, None); the dbt test in_range says None")
+        p.startswith("free_places: availability.v2 says (0, None); the dbt test in_range says None")
         for p in problems
     )
 
@@ -84,17 +84,17 @@ def test_contract_files_name_themselves_and_know_their_types(
 ) -> None:
     import monitorlink.contracts as contracts
 
-    document = yaml.safe_load((contracts.CONTRACTS_DIR / "availability.v1.yaml").read_text(encoding="utf-8"))
-    (tmp_path / "availability.v2.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    document = yaml.safe_load((contracts.CONTRACTS_DIR / "availability.v2.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "availability.v3.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     document["fields"][0]["type"] = "uuid"
     (tmp_path / "broken.v1.yaml").write_text(yaml.safe_dump({**document, "name": "broken"}), encoding="utf-8")
     monkeypatch.setattr(contracts, "CONTRACTS_DIR", tmp_path)
     load_contract.cache_clear()
     try:
         with pytest.raises(
-            ValueError, match=r"name and version say availability\.v1, the file name says availability\.v2"
+            ValueError, match=r"name and version say availability\.v2, the file name says availability\.v3"
         ):
-            load_contract("availability.v2")
+            load_contract("availability.v3")
         with pytest.raises(ValueError, match="field 'event_id' has unknown type 'uuid'"):
             load_contract("broken.v1")
     finally:

@@ -95,7 +95,7 @@ def test_unreadable_messages_are_quarantined_not_dropped(
     bad = [
         Message(TOPIC, 0, 0, None, b"\xff\xfe not utf-8"),
         Message(TOPIC, 0, 1, None, b"[1, 2]"),
-        Message(TOPIC, 0, 2, None, json.dumps({**events[0], "schema_version": 2}).encode()),
+        Message(TOPIC, 0, 2, None, json.dumps({**events[0], "schema_version": 3}).encode()),
         Message(TOPIC, 0, 3, None, json.dumps({**events[1], "free_places": "twee"}).encode()),
     ]
     assert Ingester(lake, feed(settings)).process(bad) == (0, 4)
@@ -107,7 +107,7 @@ def test_unreadable_messages_are_quarantined_not_dropped(
         ["type_free_places"],
     ]
     report = json.loads(next(lake.zone("quarantine", "availability").rglob("*.validation.json")).read_text())
-    assert report["quarantined_rows"] == 4 and report["suite"] == "availability.v1"
+    assert report["quarantined_rows"] == 4 and report["suite"] == "availability.v2"
 
 
 @pytest.mark.parametrize(
@@ -157,3 +157,16 @@ def test_ledger_survives_in_the_lake_only(
     landed = MessageRef(TOPIC, 0, 1, _messages(events[:2])[1].sha256)
     assert restarted.has_landed(landed) and not fresh.has_landed(landed)
     assert not restarted.has_landed(MessageRef(TOPIC, 0, 1, "another message at the same offset"))
+
+
+def test_a_v1_event_is_read_as_a_figure_and_an_unknown_version_names_the_ones_read(
+    settings: Settings, events: list[dict[str, Any]]
+) -> None:
+    lake = Lake(settings.lake_root)
+    v1 = {k: v for k, v in events[0].items() if k not in ("event_type", "full_state_feed")}
+    v3 = {**events[1], "schema_version": 3}
+    assert Ingester(lake, feed(settings)).process(_messages([{**v1, "schema_version": 1}, v3])) == (1, 1)
+    (landed,) = _zone_rows(lake, "validated")
+    assert (landed["schema_version"], landed["event_type"], landed["full_state_feed"]) == (1, "figure", None)
+    (refused,) = _zone_rows(lake, "quarantine")
+    assert "schema_version must be one of 1, 2" in refused["reasons"][0]

@@ -14,12 +14,12 @@ from monitorlink.ingest import coerce
 from monitorlink.quality import load_suite, validate
 from tests.conftest import SNAPSHOT_AUG_14
 
-SUITE = PROJECT_ROOT / "expectations" / "availability.v1.json"
+SUITE = PROJECT_ROOT / "expectations" / "availability.v2.json"
 
 
 def test_suite_file_loads_and_every_expectation_has_a_rule_and_reason() -> None:
     suite = load_suite(SUITE)
-    assert suite.name == "availability.v1"
+    assert suite.name == "availability.v2"
     rules = [(e.meta or {})["rule"] for e in suite.expectation_suite.expectations]
     assert len(rules) == len(set(rules)) >= 15
 
