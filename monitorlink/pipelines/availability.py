@@ -71,18 +71,22 @@ def publish(settings: Settings, pulled: list[PulledSnapshot], force: bool = Fals
 
     A snapshot is the overview's whole list (a full-state source, `MONITORLINK_AVAILABILITY_FEED`): with
     its figures go withdrawals of the offers that left the list, against its neighbours in the raw zone.
+    Figures are sent as pulled (a forced re-pull lands them in quarantine as duplicates, visibly); a
+    withdrawal is derived, not delivered, so one that already landed (an out-of-order list derives it
+    again) or that another list of this pull carries is not sent twice.
     """
     published = []
-    known = known_lists(Lake(settings.lake_root))
-    sent: set[str] = set()  # two lists pulled together share the withdrawals between them
+    lake = Lake(settings.lake_root)
+    known = known_lists(lake)
+    sent = {row["event_id"] for row in lake.read_columns("validated", availability.SOURCE_NAME, ["event_id"])}
     for item in pulled:
         if not (item.is_new or force):
             continue
         raw_file = settings.lake_root / item.raw_path
         snapshot = availability.parse_snapshot(item.origin, raw_file.read_bytes())
-        events = unique_events(
-            availability.full_state_events(snapshot, known, settings.availability_feed), sent
-        )
+        listed = availability.full_state_events(snapshot, known, settings.availability_feed)
+        figures = [event for event in listed if event["event_type"] == "figure"]
+        events = figures + unique_events([e for e in listed if e["event_type"] == "withdrawal"], sent)
         report = publish_events(settings, settings.availability_topic, events, key_field="offer_key")
         log.info("published %d events from %s to %s", len(report.messages), item.origin, report.topic)
         published.append(Published(item.raw_path, report.messages))

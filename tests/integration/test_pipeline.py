@@ -10,6 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from connectors.availability import fetch_snapshot, snapshot_events
 from monitorlink.config import Settings
 from monitorlink.ingest import IngestStats
 from monitorlink.lake import Lake
@@ -35,32 +36,32 @@ def _marts(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_shipped_snapshots_flow_through_kafka_into_the_published_warehouse(kafka_settings: Settings) -> None:
     stats = _ingest(kafka_settings, (str(SNAPSHOT_AUG_06), str(SNAPSHOT_AUG_14)))
-    assert (stats.validated, stats.quarantined) == (260, 0)
+    aug_06 = {e["offer_key"] for e in snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_06)))}
+    aug_14 = {e["offer_key"] for e in snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_14)))}
+    withdrawn = aug_06 - aug_14
+    # 108 + 152 figures, and a withdrawal for every Aug 6 offer the Aug 14 list no longer has
+    assert (stats.validated, stats.quarantined) == (260 + len(withdrawn), 0)
     result = build(kafka_settings)
     assert result.published_path == kafka_settings.warehouse_path
     with connect_readonly(kafka_settings) as db:
-        assert db.sql("select count(*) from fct_availability_history").fetchone() == (260,)
-        current = db.sql(
-            "select count(*), count(distinct offer_key) from fct_availability_current"
-        ).fetchone()
-        assert current is not None and current[0] == current[1] > 150
+        assert db.sql(
+            "select event_type, count(*) from fct_availability_history group by 1 order by 1"
+        ).fetchall() == [
+            ("figure", 260),
+            ("withdrawal", len(withdrawn)),
+        ]
+        current = {k for (k,) in db.sql("select offer_key from fct_availability_current").fetchall()}
+        assert current == aug_14, "the current state is the newest list, exactly"
         # DOPPA's youth treatment went from 30.4 weeks (6 Aug) to "9 mnd" (14 Aug): the newer one is current.
         doppa = db.sql(
             "select wait_weeks, wait_text_intake, is_over_norm, herstelplan_required from fct_offer_wait_norm"
             " where offer_key = 'doppa-zorg/individuele-behandeling-o-a-emdr-schema/enschede/jeugd'"
         ).fetchall()
         assert doppa == [(pytest.approx(39.105), "9 mnd", True, True)]
-        # An offer only in the older snapshot stays current with its older figure.
-        only_old = db.sql(
-            "select count(*) from fct_availability_current c where not exists"
-            " (select 1 from fct_availability_history h where h.offer_key = c.offer_key"
-            "  and h.source_name = 'snapshot_2026-08-14.json')"
-        ).fetchone()
-        assert only_old is not None and only_old[0] > 0
         over = db.sql(
             "select count(*) filter (where is_over_norm), count(*) from fct_offer_wait_norm"
         ).fetchone()
-        assert over is not None and 0 < over[0] < over[1]
+        assert over is not None and 0 < over[0] < over[1] == 130
 
 
 def test_reingesting_the_same_snapshot_changes_no_mart(kafka_settings: Settings) -> None:

@@ -1,44 +1,90 @@
--- Waiting time per youth offer per day, for trend charts: from the day an offer was first published to
--- the day before it left its list (or the newest day in the feed). Each day shows the figure in force
--- that day — the newest measurement published by then — and for how many days in a row the offer has
--- been over the norm and owed a herstelplan (today included).
-with figures as (
+-- Waiting time per youth offer per day, for trend charts: every day on which the offer was in the
+-- current state — in the newest list of its feed published by that day (or, for an offer known from
+-- direct events, from its first figure on). Each day shows the figure in force — the newest measurement
+-- published by then — and for how many days in a row, that day included, the offer has been over the
+-- norm and owed a herstelplan. A day the offer was withdrawn is no row, so a streak starts again after it.
+with events as (
 
     select * from {{ ref('fct_availability_history') }}
-    where event_type = 'figure' and target_group = 'jeugd'
+    where target_group = 'jeugd'
 
 ),
 
-spans as (
+figures as (
+
+    select * from events where event_type = 'figure'
+
+),
+
+lists as (
+
+    select distinct full_state_feed, published_at from {{ ref('fct_availability_history') }}
+    where full_state_feed is not null
+
+),
+
+offers as (
 
     select
         offer_key,
-        cast(first_published_at as date) as first_day,
-        cast(coalesce(withdrawn_at - interval 1 day, (select max(published_at) from figures)) as date) as last_day
-    from {{ ref('int_availability__offer_presence') }}
-    where offer_key in (select offer_key from figures)
+        max(full_state_feed) as full_state_feed,
+        cast(min(published_at) as date) as first_day
+    from figures
+    group by offer_key
 
 ),
 
 days as (
 
-    select spans.offer_key, cast(day as date) as day
-    from spans, range(spans.first_day, spans.last_day + interval 1 day, interval 1 day) as t(day)
+    select offers.offer_key, offers.full_state_feed, cast(t.day as date) as day
+    from offers,
+        range(offers.first_day, (select cast(max(published_at) as date) from events) + interval 1 day, interval 1 day)
+            as t(day)
+
+),
+
+listed_days as (
+
+    -- the newest list of the offer's feed by the end of each day, and whether the offer was in it or
+    -- has a direct figure newer than it
+    select
+        days.*,
+        (select max(lists.published_at) from lists
+            where lists.full_state_feed = days.full_state_feed and cast(lists.published_at as date) <= days.day)
+            as list_at
+    from days
+
+),
+
+present as (
+
+    select listed_days.offer_key, listed_days.day
+    from listed_days
+    where listed_days.full_state_feed is null
+        or exists (
+            select 1 from figures
+            where figures.offer_key = listed_days.offer_key
+                and (
+                    (figures.full_state_feed is not null and figures.published_at = listed_days.list_at)
+                    or (figures.full_state_feed is null and cast(figures.published_at as date) <= listed_days.day
+                        and figures.published_at > coalesce(listed_days.list_at, timestamp '1900-01-01'))
+                )
+        )
 
 ),
 
 in_force as (
 
     select
-        days.day,
+        present.day,
         figures.*,
         row_number() over (
-            partition by days.offer_key, days.day
+            partition by present.offer_key, present.day
             order by figures.measured_at desc, figures.published_at desc, figures.event_id desc
         ) as rank_that_day
-    from days
+    from present
     inner join figures
-        on figures.offer_key = days.offer_key and cast(figures.published_at as date) <= days.day
+        on figures.offer_key = present.offer_key and cast(figures.published_at as date) <= present.day
 
 ),
 
@@ -55,7 +101,9 @@ assessed as (
         wait_weeks_treatment,
         wait_weeks,
         {{ wait_norm_assessment() }},
-        measured_at
+        measured_at,
+        -- a day without a row (withdrawn) breaks a streak
+        day - lag(day) over (partition by offer_key order by day) != 1 as follows_a_gap
     from in_force
     where rank_that_day = 1
 
@@ -65,16 +113,16 @@ streaks as (
 
     select
         *,
-        -- gaps and islands: a new island starts each day the condition is not met
-        count(*) filter (where not coalesce(is_over_norm, false)) over by_offer as over_norm_island,
-        count(*) filter (where not herstelplan_required) over by_offer as herstelplan_island
+        -- gaps and islands: a new island starts each day the condition is not met, and after a gap
+        count(*) filter (where not coalesce(is_over_norm, false) or follows_a_gap) over by_offer as over_norm_island,
+        count(*) filter (where not herstelplan_required or follows_a_gap) over by_offer as herstelplan_island
     from assessed
     window by_offer as (partition by offer_key order by day rows between unbounded preceding and current row)
 
 )
 
 select
-    * exclude (over_norm_island, herstelplan_island),
+    * exclude (over_norm_island, herstelplan_island, follows_a_gap),
     -- days in a row, today included, that the offer has been over the norm / owed a herstelplan
     case when is_over_norm then count(*) filter (where is_over_norm) over (
         partition by offer_key, over_norm_island order by day rows between unbounded preceding and current row
