@@ -95,8 +95,11 @@ def publish(settings: Settings, pulled: list[PulledSnapshot], force: bool = Fals
 
 def unique_events(events: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]]:
     """The events whose id is not in `seen` (which it extends): each event is published once."""
-    fresh = [event for event in events if event["event_id"] not in seen]
-    seen.update(event["event_id"] for event in fresh)
+    fresh = []
+    for event in events:
+        if event["event_id"] not in seen:
+            seen.add(event["event_id"])
+            fresh.append(event)
     return fresh
 
 

@@ -14,6 +14,7 @@ from types import ModuleType
 
 import pytest
 
+from connectors.availability import fetch_snapshot, snapshot_events
 from monitorlink.config import PROJECT_ROOT, SOURCE_NAMES, Settings, load_settings
 from monitorlink.deliveries import delivery_log
 from monitorlink.events import announced, lake_batches
@@ -23,6 +24,7 @@ from monitorlink.pseudonym import DEV_KEY
 from monitorlink.simulator import SimulationResult, simulate
 from monitorlink.simulator.cbs import CbsServer
 from monitorlink.warehouse import connect_readonly
+from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +94,10 @@ def test_availability_dag_lands_and_announces_the_snapshots_and_the_warehouse_da
     )
     _warehouse_dag_builds(batch_topic)
     with connect_readonly(batch_topic) as db:
-        assert db.sql("select count(*) from fct_availability_history").fetchone() == (260,)
+        aug_06 = {e["offer_key"] for e in snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_06)))}
+        aug_14 = {e["offer_key"] for e in snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_14)))}
+        by_type = "select event_type, count(*) from fct_availability_history group by 1 order by 1"
+        assert db.sql(by_type).fetchall() == [("figure", 260), ("withdrawal", len(aug_06 - aug_14))]
         assert db.sql("select count(*) from fct_offer_wait_norm where herstelplan_required").fetchone()[0] > 0  # type: ignore[index]
 
     second = dag.test()
