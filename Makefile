@@ -52,6 +52,7 @@ bench: install ## ingest and build benchmarks (ratios against a baseline in the 
 	$(BIN)/python bench/ingest_rate.py
 	$(BIN)/python bench/delivery_rate.py
 	$(BIN)/python bench/event_latency.py
+	$(BIN)/python bench/publish_tiers.py
 
 clean: ## remove the local data (var/) — the lake, warehouse and service state
 	@$(MAKE) down >/dev/null 2>&1 || true
