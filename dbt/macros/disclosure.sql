@@ -76,18 +76,21 @@
 
 {% macro suppress(relation, rounds=4) %}
 {#-
-    Publish `relation` under the rules of docs/disclosure.md, driven only by this model's declarations:
+    Publish `relation` under the rules of docs/disclosure.md (numbered as there), driven only by this
+    model's declarations:
 
-    1. primary: a person count of 1 up to the threshold is hidden (0 is shown: it discloses no one); a
-       count that arrives hidden (NULL, as TMSD and DUO deliver cells under 10) stays hidden;
-    2. complement: a count that is `part_of` a total is hidden when the total is hidden or when the rest
-       (total − count) is 1 up to the threshold; the same against a group's total row (`total_where`);
-    3. secondary, across rows: within each `suppression_groups` partition (cells that add up to a
+    1. primary: a person count of 1 up to the threshold is hidden (0 is shown: it discloses no one);
+    2. a count that arrives hidden (NULL, as TMSD and DUO deliver cells under 10) stays hidden;
+    3. derived values are hidden when any count they are computed from is hidden;
+    4. complement in a row: a count that is `part_of` a total is hidden when the total is hidden or when
+       the rest (total − count) is 1 up to the threshold;
+    5. complement against a group's total row (`total_where`), the same way;
+    6. secondary, across rows: within each `suppression_groups` partition (cells that add up to a
        published or knowable total), a lone hidden cell takes the smallest visible one with it;
-    4. secondary, within a row: of `linked_counts` (e.g. begin + in − out = end) never exactly one hidden;
-    5. derived values are hidden when any count they are computed from is hidden.
+    7./8. secondary, within a row: of `linked_counts` (begin + in − out = end; counts that add up to one
+       published elsewhere) never exactly one hidden.
 
-    Rules 2–4 feed each other (hiding a cell for one group can leave a lone cell in another), so they are
+    Rules 4–8 feed each other (hiding a cell for one group can leave a lone cell in another), so they are
     applied `rounds` times; the publish gate (monitorlink.disclosure) refuses the file if that was not
     enough, so too few rounds can fail a build but never leak a cell.
 -#}
@@ -117,7 +120,7 @@ with step_0 as materialized (
         {%- if total %},
 {{ _suppress_step(state) }} as materialized (
 
-    -- rule 2: {{ count }} is part of {{ total }}
+    -- rule 4: {{ count }} is part of {{ total }}
     select * replace (
         "_hide__{{ count }}" or "_hide__{{ total }}" or ({{ total }} - {{ count }}) between 1 and {{ threshold }} - 1
             as "_hide__{{ count }}"
@@ -130,7 +133,7 @@ with step_0 as materialized (
             {%- if group.get('total_where') %},
 {{ _suppress_step(state) }} as materialized (
 
-    -- rule 2: {{ count }} against the total row ({{ group.total_where }}) of its group by {{ group.by | join(', ') }}
+    -- rule 5: {{ count }} against the total row ({{ group.total_where }}) of its group by {{ group.by | join(', ') }}
     select * replace (
         "_hide__{{ count }}" or (not coalesce({{ group.total_where }}, false) and (
             coalesce(bool_or("_hide__{{ count }}") filter (where {{ group.total_where }}) over by_group, false)
@@ -145,7 +148,7 @@ with step_0 as materialized (
             {%- endif %},
 {{ _suppress_step(state) }} as materialized (
 
-    -- rule 3: {{ count }}, a lone hidden cell of a group by {{ group.by | join(', ') }} takes another
+    -- rule 6: {{ count }}, a lone hidden cell of a group by {{ group.by | join(', ') }} takes another
     select * replace (
         "_hide__{{ count }}" or (
             (count(*) filter (where "_hide__{{ count }}") over by_group = 1
@@ -154,7 +157,7 @@ with step_0 as materialized (
                 partition by {{ group.by | join(', ') }}
                 order by "_hide__{{ count }}",
                     {% if group.get('total_where') %}coalesce({{ group.total_where }}, false), {% endif -%}
-                    {{ count }} = 0, {{ count }}, {{ spec.dims | join(', ') }}
+                    {{ count }} = 0, {{ count }}{% for dim in spec.dims %}, {{ dim }}{% endfor %}
             ) = 1
         ) as "_hide__{{ count }}"
     )
@@ -167,7 +170,7 @@ with step_0 as materialized (
     {%- for linked in spec.linked %},
 {{ _suppress_step(state) }} as materialized (
 
-    -- rule 4: {{ linked | join(', ') }} determine each other within a row
+    -- rules 7 and 8: {{ linked | join(', ') }} determine each other within a row
     select * replace (
         {%- for count in linked %}
         "_hide__{{ count }}" or (
