@@ -112,7 +112,7 @@ def snapshot_events(snapshot: Snapshot, feed: str | None = None) -> Iterator[dic
 def withdrawals(
     earlier: list[dict[str, Any]], later: list[dict[str, Any]], later_snapshot: Snapshot, feed: str
 ) -> Iterator[dict[str, Any]]:
-    """A withdrawal event for every offer of the `earlier` list that the `later` list no longer has.
+    """A withdrawal event for every offer of the `earlier` list's figures that the `later` list lacks.
 
     The event carries the offer's identity from its last figure, no figures, and the later list's
     publication time, so the history says when the offer left the list. Its id is deterministic: pulling
@@ -122,7 +122,7 @@ def withdrawals(
     published_at = later_snapshot.generated_at.isoformat()
     gone: dict[str, dict[str, Any]] = {}
     for event in earlier:
-        if event["offer_key"] not in present and event.get("event_type") == "figure":
+        if event["offer_key"] not in present:
             gone.setdefault(event["offer_key"], event)
     for offer_key, last in gone.items():
         yield {
@@ -161,14 +161,15 @@ def full_state_events(snapshot: Snapshot, known: list[Snapshot], feed: str) -> l
     out-of-order pull), loses the offers it lacks from this one. Withdrawals of other pairs were
     published when those lists were pulled; publishing one twice is harmless (same event id).
     """
-    events = list(snapshot_events(snapshot, feed))
+    figures = list(snapshot_events(snapshot, feed))
     others = [s for s in known if s.generated_at != snapshot.generated_at]
     before = max((s for s in others if s.generated_at < snapshot.generated_at), key=_generated, default=None)
     after = min((s for s in others if s.generated_at > snapshot.generated_at), key=_generated, default=None)
+    events = list(figures)
     if before is not None:
-        events += withdrawals(list(snapshot_events(before, feed)), events, snapshot, feed)
+        events += withdrawals(list(snapshot_events(before, feed)), figures, snapshot, feed)
     if after is not None:
-        events += withdrawals(events, list(snapshot_events(after, feed)), after, feed)
+        events += withdrawals(figures, list(snapshot_events(after, feed)), after, feed)
     return events
 
 

@@ -142,7 +142,6 @@ def scan(
     connection: duckdb.DuckDBPyConnection,
     declared: dict[str, ModelDeclaration],
     threshold: int,
-    database: str | None = None,
 ) -> list[Finding]:
     """Everything in the published schema that a reader must not see; empty when it may be published.
 
@@ -151,7 +150,7 @@ def scan(
     computed from is hidden; no part of a total leaves a rest of 1 up to the threshold; no group of
     cells with a total, and no set of linked counts, has exactly one hidden cell.
     """
-    catalog = database or _current_database(connection)
+    catalog = _current_database(connection)
     findings: list[Finding] = []
     for table, columns in _published_tables(connection, catalog).items():
         model = declared.get(table)

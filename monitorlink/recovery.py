@@ -108,6 +108,6 @@ def unlanded_availability_events(settings: Settings) -> list[dict[str, object]]:
         for zone in ("validated", "quarantine")
         for row in lake.read_columns(zone, STREAM_SOURCE, ["event_id"])
     }
-    known = availability_pipeline.known_lists(lake)
+    known = list(availability_pipeline.known_lists(lake).values())
     events = [e for s in known for e in snapshots.full_state_events(s, known, settings.availability_feed)]
     return availability_pipeline.unique_events(events, landed)

@@ -92,8 +92,9 @@ def _build_locked(settings: Settings, select: str | None) -> BuildResult:
     manifest = disclosure.manifest_path(settings.home)
     try:
         _disclosure_gate(settings, build_file, manifest)
-        analysts = _tier_copy(build_file, "analysts", lambda schema: schema != RESTRICTED_SCHEMA, manifest)
-        published = _tier_copy(build_file, "published", lambda schema: schema == PUBLISHED_SCHEMA, manifest)
+        documented = disclosure.descriptions(manifest)
+        analysts = _tier_copy(build_file, "analysts", lambda schema: schema != RESTRICTED_SCHEMA, documented)
+        published = _tier_copy(build_file, "published", lambda schema: schema == PUBLISHED_SCHEMA, documented)
     except BaseException:
         for leftover in build_file.parent.glob(f"{build_file.stem}*.duckdb"):
             leftover.unlink(missing_ok=True)
@@ -275,7 +276,12 @@ def _disclosure_gate(settings: Settings, build_file: Path, manifest: Path) -> No
         )
 
 
-def _tier_copy(build_file: Path, tier: str, schemas: Callable[[str], bool], manifest: Path) -> Path:
+def _tier_copy(
+    build_file: Path,
+    tier: str,
+    schemas: Callable[[str], bool],
+    documented: dict[str, tuple[str, dict[str, str]]],
+) -> Path:
     """A new file with the build's tables of the chosen schemas, each with its dbt descriptions as comments.
 
     Views (staging models read the lake by absolute path) are written as tables, so the file stands
@@ -284,7 +290,6 @@ def _tier_copy(build_file: Path, tier: str, schemas: Callable[[str], bool], mani
     """
     target = build_file.with_name(f"{build_file.stem}-{tier}.duckdb")
     target.unlink(missing_ok=True)
-    documented = disclosure.descriptions(manifest)
     with duckdb.connect(str(build_file)) as connection:
         (source,) = connection.execute("select current_database()").fetchone() or ("",)
         relations = [

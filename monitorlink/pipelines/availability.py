@@ -82,9 +82,11 @@ def publish(settings: Settings, pulled: list[PulledSnapshot], force: bool = Fals
     for item in pulled:
         if not (item.is_new or force):
             continue
-        raw_file = settings.lake_root / item.raw_path
-        snapshot = availability.parse_snapshot(item.origin, raw_file.read_bytes())
-        listed = availability.full_state_events(snapshot, known, settings.availability_feed)
+        # a raw file that is no snapshot is not among the known lists: parsing it again says why
+        snapshot = known.get(item.raw_path) or availability.parse_snapshot(
+            item.origin, (settings.lake_root / item.raw_path).read_bytes()
+        )
+        listed = availability.full_state_events(snapshot, list(known.values()), settings.availability_feed)
         figures = [event for event in listed if event["event_type"] == "figure"]
         events = figures + unique_events([e for e in listed if e["event_type"] == "withdrawal"], sent)
         report = publish_events(settings, settings.availability_topic, events, key_field="offer_key")
@@ -103,12 +105,14 @@ def unique_events(events: list[dict[str, Any]], seen: set[str]) -> list[dict[str
     return fresh
 
 
-def known_lists(lake: Lake) -> list[availability.Snapshot]:
-    """Every snapshot in the raw zone; one that no longer parses is left out (it was quarantined whole)."""
-    lists = []
+def known_lists(lake: Lake) -> dict[str, availability.Snapshot]:
+    """Every snapshot in the raw zone by its raw path; one that does not parse is left out."""
+    lists = {}
     for record in lake.manifest(availability.SOURCE_NAME):
         try:
-            lists.append(availability.parse_snapshot(record.origin, (lake.root / record.path).read_bytes()))
+            lists[record.path] = availability.parse_snapshot(
+                record.origin, (lake.root / record.path).read_bytes()
+            )
         except availability.SnapshotFormatError:
             log.warning("raw snapshot %s is not a snapshot; it withdraws nothing", record.path)
     return lists
