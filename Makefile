@@ -7,8 +7,13 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.monitorlink-installed
+# Superset's own environment (its dependencies conflict with Airflow's), from infra/superset/uv.lock.
+SUPERSET_VENV := .venv-superset
+SUPERSET_STAMP := $(SUPERSET_VENV)/.monitorlink-installed
+# The browser the dashboard tests drive (Debian's package; Playwright's own download is not reachable).
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install run test test-fast lint typecheck up down status docs bench clean
+.PHONY: help install superset browser run test test-fast lint typecheck up down status docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,10 +25,22 @@ $(STAMP): pyproject.toml uv.lock
 
 install: $(STAMP) ## create .venv from uv.lock (Python 3.11), installing uv first if needed
 
+$(SUPERSET_STAMP): infra/superset/pyproject.toml infra/superset/uv.lock | $(STAMP)
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(SUPERSET_VENV) $(UV) sync --frozen --project infra/superset --python 3.11
+	@touch $@
+
+superset: $(SUPERSET_STAMP) ## create .venv-superset (Superset 6.1) from infra/superset/uv.lock
+
+browser: ## install Debian's chromium for the dashboard browser tests, if missing
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium (browser tests)"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	  || { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q >/dev/null && \
+	       $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
+
 run: install ## start the embedded defaults, run every pipeline once on simulated + real data, print a summary
 	MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink run --simulated
 
-test: install lint typecheck ## lint, type-check and run the whole test suite (real broker, dbt, GX, Airflow)
+test: install superset browser lint typecheck ## lint, type-check, run every test (real broker, dbt, GX, Airflow, Superset, Chromium)
 	$(BIN)/pytest -q
 
 test-fast: install ## unit tests only (no broker, dbt or Airflow)
@@ -36,7 +53,7 @@ lint: install ## ruff
 typecheck: install ## mypy (strict)
 	$(BIN)/mypy
 
-up: install ## keep broker, ingester and Airflow running on 127.0.0.1
+up: install superset ## keep broker, ingester, Airflow and Superset running on 127.0.0.1
 	MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink up
 
 down: install ## stop what `make up` started

@@ -23,6 +23,8 @@ from connectors.cbs import CbsError
 from monitorlink import (
     alerts,
     broker,
+    dashboard_access,
+    dashboards,
     definitions,
     disclosure,
     events,
@@ -32,6 +34,7 @@ from monitorlink import (
     recovery,
     services,
     status,
+    superset_service,
     transform,
 )
 from monitorlink.config import Settings, load_settings
@@ -42,6 +45,7 @@ from monitorlink.simulator.cbs import CbsServer
 from monitorlink.sources import FILE_SOURCES, SOURCES
 from monitorlink.status import SERVICES
 from monitorlink.summary import delivery_outcomes_table, print_run_summary
+from monitorlink.superset_api import SupersetApiError
 from monitorlink.warehouse import BuildError, build, connect_readonly, source_freshness
 from monitorlink.warehouse import docs as warehouse_docs
 
@@ -444,9 +448,38 @@ def _up(settings: Settings, args: argparse.Namespace) -> int:
     port = orchestration.airflow_port()
     console.print(
         f"Airflow UI: http://{orchestration.AIRFLOW_HOST}:{port} — user admin, password in "
-        f"{orchestration.admin_password_file(settings)}\nbroker: {settings.bootstrap_servers}\n"
-        "stop everything with `make down`"
+        f"{orchestration.admin_password_file(settings)}\n"
+        f"Dashboards (Superset): {superset_service.url(settings)} — user admin, password in "
+        f"{superset_service.admin_password_file(settings)}; a municipality's user: "
+        "`monitorlink dashboards add-user <name> --for <gemeente>`\n"
+        f"broker: {settings.bootstrap_servers}\nstop everything with `make down`"
     )
+    return 0
+
+
+def _dashboards(settings: Settings, args: argparse.Namespace) -> int:
+    with superset_service.admin_client(settings) as client:
+        if args.action == "import":
+            count = dashboards.import_assets(client, settings)
+            roles = dashboard_access.apply(client, settings)
+            console.print(
+                f"imported {count} asset files from {dashboards.ASSETS}; roles with row-level security: "
+                f"{len(roles)} ({roles[0]} and {len(roles) - 1} municipalities)"
+            )
+        elif args.action == "export":
+            changed = dashboards.export_assets(client)
+            console.print(
+                f"exported into {dashboards.ASSETS}: "
+                + (", ".join(changed) if changed else "nothing changed")
+                + ("\nreview with `git diff infra/superset/assets` and commit" if changed else "")
+            )
+        else:
+            if not args.username or not args.who:
+                raise ValueError("add-user needs a user name and --for <municipality code or name | regio>")
+            role = dashboard_access.role_for(settings, args.who)
+            password = dashboard_access.add_user(client, args.username, role)
+            console.print(f"user {args.username} ({role}) can log in at {superset_service.url(settings)}")
+            print(f"password: {password}")
     return 0
 
 
@@ -570,10 +603,20 @@ def parser() -> argparse.ArgumentParser:
     docs_cmd.add_argument("--port", type=int, default=8081, help="port to serve on (default 8081)")
     docs_cmd.set_defaults(handler=_docs)
 
-    commands.add_parser("up", help="start broker, ingester and Airflow on 127.0.0.1").set_defaults(
+    commands.add_parser("up", help="start broker, ingester, Airflow and Superset on 127.0.0.1").set_defaults(
         handler=_up
     )
     commands.add_parser("down", help="stop everything `up` started").set_defaults(handler=_down)
+
+    dashboards_cmd = commands.add_parser(
+        "dashboards", help="Superset dashboards as code: import the repository's assets, export, add users"
+    )
+    dashboards_cmd.add_argument("action", choices=["import", "export", "add-user"])
+    dashboards_cmd.add_argument("username", nargs="?", help="add-user: the login name")
+    dashboards_cmd.add_argument(
+        "--for", dest="who", help="add-user: a municipality code or name (sees its own rows), or `regio`"
+    )
+    dashboards_cmd.set_defaults(handler=_dashboards)
 
     services_cmd = commands.add_parser("services", help="show the services monitorlink started")
     services_cmd.add_argument("names", nargs="*", default=list(SERVICES))
@@ -598,6 +641,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ValueError,
         pseudonym.MissingPseudonymKey,
         CbsError,
+        superset_service.SupersetError,
+        SupersetApiError,
     ) as error:
         console.print(f"[bold red]error:[/bold red] {error}")
         return 1

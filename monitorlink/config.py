@@ -65,6 +65,10 @@ class Settings:
     alert_webhook_url: str | None
     watch_interval_s: float
     airflow_home: Path
+    superset_home: Path
+    superset_port: int
+    superset_venv: Path
+    superset_metadata_uri: str | None
 
     @property
     def embedded_broker(self) -> bool:
@@ -128,6 +132,10 @@ def load_settings() -> Settings:
         alert_webhook_url=os.environ.get("MONITORLINK_ALERT_WEBHOOK_URL", "").strip() or None,
         watch_interval_s=float(_env("MONITORLINK_WATCH_INTERVAL_S", "10")),
         airflow_home=_env_path("AIRFLOW_HOME", home / "airflow"),
+        superset_home=_env_path("MONITORLINK_SUPERSET_HOME", home / "superset"),
+        superset_port=int(_env("MONITORLINK_SUPERSET_PORT", "8088")),
+        superset_venv=_env_path("MONITORLINK_SUPERSET_VENV", PROJECT_ROOT / ".venv-superset"),
+        superset_metadata_uri=os.environ.get("MONITORLINK_SUPERSET_METADATA_URI", "").strip() or None,
     )
 
 

@@ -8,6 +8,7 @@ page and compares).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,33 @@ PAGE = PROJECT_ROOT / "docs" / "definitions.md"
 FIELDS = ("name", "question", "formula", "grain", "sources", "population", "version", "valid_from", "caveats")
 
 
-def kpi_models() -> list[tuple[dict[str, Any], Path]]:
-    """(model properties, SQL file) of every model with a KPI definition, in name order."""
-    found = []
+@functools.cache
+def model_properties() -> dict[str, tuple[dict[str, Any], Path]]:
+    """Every model's properties as written in its yml (descriptions, meta), with its SQL file, by name.
+
+    Read once per process (callers must not change what it returns): the yml does not change while
+    the platform runs, and the dashboard bundle asks for it per dataset and chart."""
+    found = {}
     for properties in sorted(MODELS.rglob("_*.yml")):
         document = yaml.safe_load(properties.read_text(encoding="utf-8")) or {}
         for model in document.get("models", []):
-            if "kpi" in model.get("meta", {}):
-                found.append((model, properties.parent / f"{model['name']}.sql"))
+            found[str(model["name"])] = (model, properties.parent / f"{model['name']}.sql")
+    return found
+
+
+def kpi_models() -> list[tuple[dict[str, Any], Path]]:
+    """(model properties, SQL file) of every model with a KPI definition, in name order."""
+    found = [item for item in model_properties().values() if "kpi" in item[0].get("meta", {})]
     return sorted(found, key=lambda item: str(item[0]["meta"]["kpi"]["name"]))
+
+
+def kpi_of(model: str) -> dict[str, Any] | None:
+    """The KPI definition a model answers: its own, or for a `pub_` model that of the mart it suppresses."""
+    properties = model_properties()
+    for name in (model, "fct_" + model.removeprefix("pub_")):
+        if name in properties and "kpi" in properties[name][0].get("meta", {}):
+            return dict(properties[name][0]["meta"]["kpi"])
+    return None
 
 
 def render() -> str:

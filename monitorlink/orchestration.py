@@ -1,8 +1,8 @@
 """Airflow's environment and the services people use: `make up` / `make down`.
 
-`up` starts the services people use on 127.0.0.1 — the broker, the ingester
-service, the landing watcher and Airflow standalone (SQLite, LocalExecutor) — and `down` stops them by
-PID, whole process trees.
+`up` starts the services people use on 127.0.0.1 — the broker, the ingester service, the landing
+watcher, Airflow standalone (SQLite, LocalExecutor) and Superset with the dashboards of the repository —
+and `down` stops them by PID, whole process trees.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from monitorlink import broker, services
+from monitorlink import broker, dashboard_access, dashboards, services, superset_service
 from monitorlink.config import PROJECT_ROOT, SOURCE_NAMES, Settings, batch_connection_id
 
 AIRFLOW_HOST = "127.0.0.1"
@@ -74,7 +74,15 @@ def _airflow_healthy() -> bool:
 
 
 def up(settings: Settings) -> list[services.ServiceStatus]:
-    """Start broker, ingester service and Airflow; returns their status once each answers."""
+    """Start broker, ingester, watcher, Airflow and Superset; returns their status once each answers.
+
+    Superset needs the published warehouse (its roles come from the municipality dimension), so `up`
+    refuses before starting anything when `make run` has not built it yet.
+    """
+    if not settings.warehouse_path.exists():
+        raise services.ServiceError(
+            f"no published warehouse at {settings.warehouse_path}: run `make run` once before `make up`"
+        )
     broker.require(settings)
     bin_dir = Path(sys.executable).parent
     ingester = services.start(
@@ -95,12 +103,17 @@ def up(settings: Settings) -> list[services.ServiceStatus]:
         timeout_s=300,
         env=airflow_environment(settings),
     )
-    return [services.status(settings.run_dir, broker.SERVICE), ingester, watcher, airflow]
+    superset = superset_service.start(settings)
+    with superset_service.admin_client(settings) as client:
+        dashboards.import_assets(client, settings)
+        dashboard_access.apply(client, settings)
+    return [services.status(settings.run_dir, broker.SERVICE), ingester, watcher, airflow, superset]
 
 
 def down(settings: Settings) -> list[str]:
     """Stop everything `up` started (Airflow first, the broker last); returns what was running."""
-    stopped = [name for name in (AIRFLOW, WATCHER, INGESTER) if services.stop(settings.run_dir, name)]
+    names = (superset_service.SERVICE, AIRFLOW, WATCHER, INGESTER)
+    stopped = [name for name in names if services.stop(settings.run_dir, name)]
     if broker.stop(settings):
         stopped.append(broker.SERVICE)
     return stopped

@@ -22,7 +22,7 @@ from monitorlink.lake import Lake
 from monitorlink.recovery import unlanded_availability_events
 from monitorlink.sources import SOURCES
 
-SERVICES = ("broker", "ingester", "watcher", "airflow")
+SERVICES = ("broker", "ingester", "watcher", "airflow", "superset")
 
 
 @dataclass(frozen=True)
