@@ -65,11 +65,12 @@ status: install ## show the services monitorlink started
 docs: install ## generate the dbt docs site (lineage, KPI definitions) and serve it on 127.0.0.1:8081
 	$(BIN)/monitorlink docs --serve
 
-bench: install ## ingest and build benchmarks (ratios against a baseline in the same run)
+bench: install ## ingest, build and (with `make up` running) dashboard benchmarks, as ratios against baselines of the same run
 	$(BIN)/python bench/ingest_rate.py
 	$(BIN)/python bench/delivery_rate.py
 	$(BIN)/python bench/event_latency.py
 	$(BIN)/python bench/publish_tiers.py
+	$(BIN)/python bench/dashboards.py
 
 clean: ## remove the local data (var/) — the lake, warehouse and service state
 	@$(MAKE) down >/dev/null 2>&1 || true

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,14 +175,22 @@ def test_publishing_while_charts_query_fails_no_query(platform: Platform) -> Non
                     except (SupersetApiError, AssertionError) as error:
                         failures.append(f"{name}: {error}")
 
+    def wait_for_queries(beyond: int) -> None:
+        """Publish only while queries are answered, so each swap lands among running queries."""
+        deadline = time.monotonic() + 60
+        while answered < beyond + 2 and not failures and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     threads = [threading.Thread(target=query_loop) for _ in range(2)]
     for thread in threads:
         thread.start()
     published = platform.settings.warehouse_path
     for number in range(10):
+        wait_for_queries(answered)
         copy = published.with_name(f"republish-{number}.duckdb")
         shutil.copyfile(published, copy)
         publish(copy, published)
+    wait_for_queries(answered)
     stop.set()
     for thread in threads:
         thread.join()
