@@ -2,8 +2,9 @@
 
 Scheduled on the assets `validated_<source>`, each watched on the batch topic
 (`MONITORLINK_BATCH_TOPIC`) by a Kafka `MessageQueueTrigger`: a `batch_landed` event of a source becomes
-an asset event, and this DAG runs `dbt build --select source:<source>+` for the sources that triggered it,
-into a copy of the current warehouse, then publishes with an atomic swap and runs the alert checks.
+an asset event, and this DAG runs `dbt build --select source:<source>+ source:operations+` for the sources
+that triggered it (and the operations marts, which read the delivery logs and alerts), into a copy of the
+current warehouse, then publishes with an atomic swap and runs the alert checks.
 A manual run with no asset events builds everything. See `docs/operations.md`.
 """
 

@@ -18,10 +18,15 @@ from monitorlink.warehouse import BuildResult, build
 log = logging.getLogger(__name__)
 
 
+#: The operations marts (fct_delivery_quality, fct_quarantine_rules, fct_open_alerts) read the delivery
+#: logs and the alert store, which every landing and every alert check changes: every rebuild takes them.
+OPERATIONS_SELECTOR = "source:operations+"
+
+
 def selection(sources: Iterable[str]) -> str | None:
-    """dbt's `--select` for the given sources (None, a full build, when there are none)."""
+    """dbt's `--select` for the given sources and the operations marts (None, a full build, when none)."""
     selectors = sorted({source(name).dbt_selector for name in sources})
-    return " ".join(selectors) or None
+    return " ".join([*selectors, OPERATIONS_SELECTOR]) if selectors else None
 
 
 def changed_sources(events: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from monitorlink import disclosure
@@ -220,7 +221,8 @@ def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
     A source that has delivered nothing yet still has a contract, so its models build (empty, typed)
     instead of failing the whole warehouse on DuckDB's "no files found". Each dataset's empty file is
     also offered as `<dataset>_schema`, so a source can read it beside its files and have every column
-    of the current contract even while the lake holds only files of an older version.
+    of the current contract even while the lake holds only files of an older version. The operations
+    models' inputs (delivery logs, availability quarantine, open alerts) follow: `_operations_inputs`.
     """
     inputs = {}
     for dataset, schema in lake_datasets().items():
@@ -231,7 +233,44 @@ def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
         folder = lake_root / "validated" / dataset
         has_files = any(folder.glob("ingest_date=*/*.parquet"))
         inputs[dataset] = f"{folder}/ingest_date=*/*.parquet" if has_files else str(empty)
-    return inputs
+    return inputs | _operations_inputs(lake_root, build_dir / "empty")
+
+
+#: The columns of the availability quarantine zone the operations models read (never `message` or
+#: `reasons`, which hold the rejected event's values); the zone's full schema is `ingest.QUARANTINE_SCHEMA`.
+_QUARANTINE_COLUMNS = pa.schema(
+    [
+        pa.field("failed_rules", pa.list_(pa.string())),
+        pa.field("_batch_id", pa.string()),
+        pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def _operations_inputs(lake_root: Path, empty_dir: Path) -> dict[str, str]:
+    """What the operations models read: the delivery logs, the availability quarantine zone, the open alerts.
+
+    Like the datasets, each falls back to an empty file of its kind when the lake has none yet (a fresh
+    lake, a source that never delivered, no alert ever opened), so the models build empty.
+    """
+    empty_dir.mkdir(parents=True, exist_ok=True)
+    no_deliveries = empty_dir / "deliveries.jsonl"
+    no_deliveries.write_text("", encoding="utf-8")
+    no_quarantine = empty_dir / "availability_quarantine.parquet"
+    pq.write_table(_QUARANTINE_COLUMNS.empty_table(), no_quarantine)
+    no_alerts = empty_dir / "alerts_open.json"
+    no_alerts.write_text("{}", encoding="utf-8")
+    quarantine = lake_root / "quarantine" / "availability"
+    open_alerts = lake_root / "ops" / "alerts" / "open.json"
+    return {
+        "deliveries": f"{lake_root}/raw/*/deliveries.jsonl"
+        if any(lake_root.glob("raw/*/deliveries.jsonl"))
+        else str(no_deliveries),
+        "availability_quarantine": f"{quarantine}/ingest_date=*/*.parquet"
+        if any(quarantine.glob("ingest_date=*/*.parquet"))
+        else str(no_quarantine),
+        "alerts_open": str(open_alerts) if open_alerts.exists() else str(no_alerts),
+    }
 
 
 def _dbt_executable() -> str:

@@ -87,13 +87,21 @@ def test_a_new_file_flows_from_landing_folder_to_published_warehouse_by_events(
     assert (payload["event_type"], payload["delivery"]["file"]) == ("batch_landed", name)
 
     result = transform.rebuild(platform, transform.changed_sources([{"payload": payload}]))
-    assert result.selected == "source:tmsd+"
+    assert result.selected == "source:tmsd+ source:operations+"
     assert _delivery_files(platform) == {f"tmsd_jeugd_GM0183_{p}_v1.csv" for p in (*FIRST, NEW)}
     run_results = json.loads((platform.home / "dbt" / "target" / "run_results.json").read_text())
     built = {node["unique_id"] for node in run_results["results"]}
     assert "model.monitorlink.fct_trajectory_flow" in built
-    staging = {node for node in built if node.startswith("model.monitorlink.stg_")}
-    assert staging == {"model.monitorlink.stg_tmsd__trajectories"}, "only what TMSD feeds is rebuilt"
+    assert "model.monitorlink.fct_delivery_quality" in built, "the delivery logs changed too"
+    staging = {
+        node.removeprefix("model.monitorlink.") for node in built if node.startswith("model.monitorlink.stg_")
+    }
+    assert staging == {
+        "stg_tmsd__trajectories",
+        "stg_operations__deliveries",
+        "stg_operations__availability_quarantine",
+        "stg_operations__alerts",
+    }, "only what TMSD feeds is rebuilt, and the operations marts"
     assert not any(node.startswith("seed.") for node in built)
     with connect_readonly(platform) as published:
         quarters = published.sql(

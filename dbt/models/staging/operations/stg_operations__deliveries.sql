@@ -1,0 +1,31 @@
+-- One row per line of the delivery logs (every file source), taken out of its JSON and cast; no joins,
+-- no filtering. The log's samples (rows that broke a rule) and file locations are not selected.
+with source as (
+
+    select * from {{ source('operations', 'deliveries') }}
+
+),
+
+renamed as (
+
+    select
+        json ->> 'source' as source,
+        json ->> 'name' as delivery_name,
+        json ->> 'received_sha256' as received_sha256,
+        json ->> 'outcome' as outcome,
+        json ->> 'scope' as scope,
+        json ->> 'period' as period,
+        (json ->> 'version')::integer as version,
+        json ->> 'batch_id' as batch_id,
+        (json -> 'rows')::map(varchar, bigint) as rows_per_dataset,
+        (json -> 'critical')::map(varchar, bigint) as critical_counts,
+        (json -> 'warnings')::map(varchar, bigint) as warning_counts,
+        (json ->> 'pseudonymised')::bigint as values_pseudonymised,
+        json ->> 'duplicate_of' as duplicate_of,
+        timezone('UTC', (json ->> 'processed_at')::timestamptz) as processed_at
+
+    from source
+
+)
+
+select * from renamed
