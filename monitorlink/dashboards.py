@@ -7,7 +7,9 @@ minus what belongs to one installation or is owned elsewhere:
 - column descriptions are empty where dbt documents the column: the import takes them from the dbt
   model yml of the models a dataset names in `extra.dbt_models`, so the two can never disagree;
 - a KPI chart's description starts with the definition and its version from the model's `meta.kpi`;
-- ids of one installation (chart ids, datasource ids) are dropped; uuids tie everything together.
+- ids of one installation (chart ids, datasource ids) are dropped; uuids tie everything together;
+- a chart that marks trend breaks names the annotation layer `Trendbreuken`, which the import fills
+  from `published.dim_trend_break`.
 
 `export` applies the same rules backwards, so exporting right after an import reproduces the repository
 byte for byte, and a change made in the UI shows as a clean diff.
@@ -22,6 +24,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 from monitorlink.config import PROJECT_ROOT, Settings
@@ -29,11 +32,14 @@ from monitorlink.definitions import kpi_of, model_properties
 from monitorlink.superset_api import SupersetClient
 
 ASSETS = PROJECT_ROOT / "infra" / "superset" / "assets"
-DATABASE_URI_PLACEHOLDER = "duckdb:///MONITORLINK_PUBLISHED_WAREHOUSE"
+DATABASE_URI_PLACEHOLDER = "duckdb:///published-warehouse-path"
 BUNDLE_ROOT = "monitorlink_assets"
 KPI_PREFIX = "KPI "
 #: Keys of chart params that hold ids of one installation; import resolves charts by uuid.
 CHART_INSTANCE_KEYS = ("datasource", "slice_id", "dashboards")
+#: The annotation layer of trend breaks (from `dim_trend_break`); charts name it by this name, the import
+#: puts in this installation's id.
+TREND_BREAKS = "Trendbreuken"
 
 
 def database_uri(settings: Settings) -> str:
@@ -80,8 +86,18 @@ def _datasets_by_uuid(files: dict[str, dict[str, Any]]) -> dict[str, dict[str, A
     return {str(data["uuid"]): data for path, data in files.items() if path.startswith("datasets/")}
 
 
-def render(files: dict[str, dict[str, Any]], settings: Settings) -> dict[str, dict[str, Any]]:
-    """The bundle as Superset imports it: warehouse path, dbt descriptions and KPI lines filled in."""
+def _trend_break_layers(chart: dict[str, Any]) -> list[dict[str, Any]]:
+    layers = chart["params"].get("annotation_layers") or []
+    return [
+        layer for layer in layers if layer.get("name") == TREND_BREAKS and layer.get("sourceType") == "NATIVE"
+    ]
+
+
+def render(
+    files: dict[str, dict[str, Any]], settings: Settings, trend_break_layer: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """The bundle as Superset imports it: warehouse path, dbt descriptions, KPI lines and the id of the
+    trend-break annotation layer filled in."""
     rendered = copy.deepcopy(files)
     datasets = _datasets_by_uuid(rendered)
     for path, data in rendered.items():
@@ -95,6 +111,8 @@ def render(files: dict[str, dict[str, Any]], settings: Settings) -> dict[str, di
             line = kpi_line(dataset_models(datasets[str(data["dataset_uuid"])]))
             if line:
                 data["description"] = "\n\n".join(filter(None, [line, data.get("description")]))
+            for layer in _trend_break_layers(data) if trend_break_layer is not None else []:
+                layer["value"] = trend_break_layer
     return rendered
 
 
@@ -120,6 +138,8 @@ def normalise(files: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def _normalise_chart(chart: dict[str, Any], datasets: dict[str, dict[str, Any]]) -> None:
     for key in CHART_INSTANCE_KEYS:
         chart["params"].pop(key, None)
+    for layer in _trend_break_layers(chart):
+        layer["value"] = TREND_BREAKS
     chart["query_context"] = None
     dataset = datasets.get(str(chart["dataset_uuid"]))
     line = kpi_line(dataset_models(dataset)) if dataset else None
@@ -163,24 +183,74 @@ def dump(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=110)
 
 
-def bundle(settings: Settings, files: dict[str, dict[str, Any]] | None = None) -> bytes:
+def bundle(
+    settings: Settings, files: dict[str, dict[str, Any]], trend_break_layer: int | None = None
+) -> bytes:
     """The ZIP that Superset's import API takes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for path, data in render(files if files is not None else read_assets(), settings).items():
+        for path, data in render(files, settings, trend_break_layer).items():
             archive.writestr(f"{BUNDLE_ROOT}/{path}", dump(data))
     return buffer.getvalue()
+
+
+def trend_break_layer(client: SupersetClient, settings: Settings) -> int:
+    """Create or refresh the annotation layer of trend breaks from `published.dim_trend_break`."""
+    layers = client.get(
+        "/api/v1/annotation_layer/", q=f"(filters:!((col:name,opr:eq,value:'{TREND_BREAKS}')))"
+    )
+    if layers["result"]:
+        layer = int(layers["result"][0]["id"])
+    else:
+        body = {"name": TREND_BREAKS, "descr": "Trendbreuken in de bronnen (dim_trend_break), op tijdassen"}
+        layer = int(client.post("/api/v1/annotation_layer/", body)["id"])
+    for old in client.get(f"/api/v1/annotation_layer/{layer}/annotation/", q="(page_size:100)")["result"]:
+        client.delete(f"/api/v1/annotation_layer/{layer}/annotation/{old['id']}")
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        breaks = connection.execute(
+            "select kpi, break_date, description from published.dim_trend_break"
+        ).fetchall()
+    for kpi, day, description in breaks:
+        moment = f"{day.isoformat()}T00:00:00"
+        client.post(
+            f"/api/v1/annotation_layer/{layer}/annotation/",
+            {
+                "short_descr": f"Trendbreuk {kpi}",
+                "long_descr": description,
+                "start_dttm": moment,
+                "end_dttm": moment,
+            },
+        )
+    return layer
 
 
 def import_assets(client: SupersetClient, settings: Settings) -> int:
     """Import (create or overwrite, by uuid) every asset of the repository; returns how many files."""
     files = read_assets()
+    layer = trend_break_layer(client, settings)
     client.upload(
         "/api/v1/assets/import/",
-        files={"bundle": ("monitorlink_assets.zip", bundle(settings, files), "application/zip")},
+        files={"bundle": ("monitorlink_assets.zip", bundle(settings, files, layer), "application/zip")},
         data={"passwords": "{}"},
     )
+    _restore_trend_breaks(client, render(files, settings, layer))
     return len(files)
+
+
+def _restore_trend_breaks(client: SupersetClient, rendered: dict[str, dict[str, Any]]) -> None:
+    """Superset's importer keeps only formula annotations, so charts that mark trend breaks get their
+    params (with this installation's layer id) written back over the chart API."""
+    marked = {
+        str(d["uuid"]): d for p, d in rendered.items() if p.startswith("charts/") and _trend_break_layers(d)
+    }
+    if not marked:
+        return
+    charts = client.get("/api/v1/chart/", q="(columns:!(id,uuid),page_size:100)")["result"]
+    for chart in charts:
+        if str(chart["uuid"]) in marked:
+            client.put(
+                f"/api/v1/chart/{chart['id']}", {"params": json.dumps(marked[str(chart["uuid"])]["params"])}
+            )
 
 
 def exported_assets(client: SupersetClient) -> dict[str, dict[str, Any]]:

@@ -48,6 +48,7 @@ class DashboardBrowser:
         self.page.wait_for_selector(CHART, timeout=120_000)
         self.page.wait_for_load_state("networkidle", timeout=120_000)
         self.page.wait_for_function("document.querySelectorAll('.loading').length === 0", timeout=120_000)
+        self.page.wait_for_timeout(1500)  # ECharts draws lines with a 1 s animation: screenshot the end state
         self.page.screenshot(path=str(self._shots / f"{slug}.png"), full_page=True)
         return self.page.locator(CHART).count()
 

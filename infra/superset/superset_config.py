@@ -16,7 +16,9 @@ _HOME = Path(os.environ["MONITORLINK_SUPERSET_HOME"])
 SECRET_KEY = (_HOME / "secret_key").read_text().strip()
 
 # Metadata (users, roles, dashboards): SQLite in the home by default, Postgres in production.
-SQLALCHEMY_DATABASE_URI = os.environ.get("MONITORLINK_SUPERSET_METADATA_URI") or f"sqlite:///{_HOME / 'superset.db'}"
+SQLALCHEMY_DATABASE_URI = (
+    os.environ.get("MONITORLINK_SUPERSET_METADATA_URI") or f"sqlite:///{_HOME / 'superset.db'}"
+)
 
 # Roles, users and row-level security are created as code over the REST API.
 FAB_ADD_SECURITY_API = True
