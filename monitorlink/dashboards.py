@@ -7,7 +7,8 @@ minus what belongs to one installation or is owned elsewhere:
 - column descriptions are empty where dbt documents the column: the import takes them from the dbt
   model yml of the models a dataset names in `extra.dbt_models`, so the two can never disagree;
 - a KPI chart's description starts with the definition and its version from the model's `meta.kpi`;
-- ids of one installation (chart ids, datasource ids) are dropped; uuids tie everything together;
+- ids of one installation (chart ids, datasource ids) are dropped, dataset columns sorted by name;
+  uuids tie everything together;
 - a chart that marks trend breaks names the annotation layer `Trendbreuken`, which the import fills
   from `published.dim_trend_break`.
 
@@ -40,6 +41,8 @@ CHART_INSTANCE_KEYS = ("datasource", "slice_id", "dashboards")
 #: The annotation layer of trend breaks (from `dim_trend_break`); charts name it by this name, the import
 #: puts in this installation's id.
 TREND_BREAKS = "Trendbreuken"
+#: Suffix of the text columns that show a count, or — where it is hidden.
+SHOWN = "_shown"
 
 
 def database_uri(settings: Settings) -> str:
@@ -70,6 +73,16 @@ def column_descriptions(models: list[str]) -> dict[str, str]:
             if column.get("description"):
                 found[str(column["name"])] = " ".join(str(column["description"]).split())
     return found
+
+
+def _dbt_description(column: str, described: dict[str, str]) -> str | None:
+    """dbt's description of a column; a `<count>_shown` column is the count as text, with — where hidden."""
+    if column in described:
+        return described[column]
+    base = column.removesuffix(SHOWN)
+    if column.endswith(SHOWN) and base in described:
+        return f"{described[base]} — as shown on dashboards: text, with — where disclosure control hid it"
+    return None
 
 
 def kpi_line(models: list[str]) -> str | None:
@@ -106,7 +119,9 @@ def render(
         elif path.startswith("datasets/"):
             described = column_descriptions(dataset_models(data))
             for column in data["columns"]:
-                column["description"] = column["description"] or described.get(column["column_name"])
+                column["description"] = column["description"] or _dbt_description(
+                    column["column_name"], described
+                )
         elif path.startswith("charts/"):
             line = kpi_line(dataset_models(datasets[str(data["dataset_uuid"])]))
             if line:
@@ -126,8 +141,11 @@ def normalise(files: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         elif path.startswith("datasets/"):
             described = column_descriptions(dataset_models(data))
             for column in data["columns"]:
-                if column["description"] == described.get(column["column_name"]):
+                if column["description"] == _dbt_description(column["column_name"], described):
                     column["description"] = None
+            # Superset exports columns in the order of its own row ids, which an update can change.
+            data["columns"].sort(key=lambda column: str(column["column_name"]))
+            data["metrics"].sort(key=lambda metric: str(metric["metric_name"]))
         elif path.startswith("charts/"):
             _normalise_chart(data, datasets)
         elif path.startswith("dashboards/"):
