@@ -278,6 +278,6 @@ def print_run_summary(
         f".sql('select * from published.pub_reentry limit 5'))\"\n"
         f"[bold]Quarantine reasons[/bold]: `monitorlink quality report`, the delivery logs "
         f"{lake.root}/raw/<source>/deliveries.jsonl and {lake.root}/quarantine/**/*.validation.json\n"
-        "[bold]Operators[/bold]: `make up` starts the broker, the ingester, the landing watcher and Airflow "
-        "on 127.0.0.1"
+        "[bold]Operators[/bold]: `make up` starts the broker, the ingester, the landing watcher, Airflow "
+        "and Superset with the dashboards (http://127.0.0.1:8088) on 127.0.0.1"
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -19,6 +21,24 @@ from monitorlink.config import PROJECT_ROOT, Settings, load_settings
 SNAPSHOTS = PROJECT_ROOT / "samples" / "wachttijden_twente"
 SNAPSHOT_AUG_06 = SNAPSHOTS / "snapshot_2026-08-06.json"
 SNAPSHOT_AUG_14 = SNAPSHOTS / "snapshot_2026-08-14.json"
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str], unset: tuple[str, ...] = ()) -> Iterator[None]:
+    """Set (and unset) environment variables for a module-scoped fixture and restore them afterwards;
+    pytest's monkeypatch lives only as long as one test."""
+    previous = {name: os.environ.get(name) for name in (*values, *unset)}
+    os.environ.update(values)
+    for name in unset:
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def free_port() -> int:

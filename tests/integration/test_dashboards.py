@@ -24,17 +24,11 @@ from monitorlink.cli import main
 from monitorlink.config import Settings, load_settings
 from monitorlink.superset_api import SupersetApiError, SupersetClient
 from monitorlink.warehouse import connect_readonly, publish
-from tests.conftest import free_port
+from tests.conftest import environment, free_port
 
 pytestmark = pytest.mark.integration
 
 CHROMIUM = Path(os.environ.get("MONITORLINK_CHROMIUM", "/usr/bin/chromium"))
-ENVIRONMENT = (
-    "MONITORLINK_HOME",
-    "MONITORLINK_DEV_MODE",
-    "MONITORLINK_BROKER_PORT",
-    "MONITORLINK_SUPERSET_PORT",
-)
 MUNICIPALITY = "GM0153"  # Enschede
 ALLOWED = {MUNICIPALITY, dashboard_access.REGION_CODE, dashboard_access.NATIONAL_CODE, None}
 
@@ -49,33 +43,21 @@ class Platform:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     home = tmp_path_factory.mktemp("dashboards")
-    previous = {name: os.environ.get(name) for name in ENVIRONMENT}
-    os.environ.update(
-        {
-            "MONITORLINK_HOME": str(home),
-            "MONITORLINK_DEV_MODE": "1",
-            "MONITORLINK_BROKER_PORT": str(free_port()),
-            "MONITORLINK_SUPERSET_PORT": str(free_port()),
-        }
-    )
-    settings = load_settings()
-    try:
-        assert main(["run", "--simulated"]) == 0
-        superset_service.start(settings)
-        with superset_service.admin_client(settings) as admin:
-            assert main(["dashboards", "import"]) == 0
-            role = dashboard_access.role_for(settings, MUNICIPALITY)
-            password = dashboard_access.add_user(admin, "enschede", role)
-            dashboard_access.add_user(admin, "twente", dashboard_access.REGION_ROLE, password)
-            yield Platform(settings, admin, password)
-    finally:
-        superset_service.stop(settings)
-        main(["broker", "stop"])
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    ports = {"MONITORLINK_BROKER_PORT": str(free_port()), "MONITORLINK_SUPERSET_PORT": str(free_port())}
+    with environment({"MONITORLINK_HOME": str(home), "MONITORLINK_DEV_MODE": "1", **ports}):
+        settings = load_settings()
+        try:
+            assert main(["run", "--simulated"]) == 0
+            superset_service.start(settings)
+            with superset_service.admin_client(settings) as admin:
+                assert main(["dashboards", "import"]) == 0
+                role = dashboard_access.role_for(settings, MUNICIPALITY)
+                password = dashboard_access.add_user(admin, "enschede", role)
+                dashboard_access.add_user(admin, "twente", dashboard_access.REGION_ROLE, password)
+                yield Platform(settings, admin, password)
+        finally:
+            superset_service.stop(settings)
+            main(["broker", "stop"])
 
 
 def _dataset_ids(client: SupersetClient) -> dict[str, int]:
@@ -109,6 +91,28 @@ def test_dataset_columns_match_what_the_warehouse_answers(platform: Platform) ->
             if path.startswith("datasets/"):
                 answered = connection.sql(data["sql"]).columns
                 assert sorted(answered) == sorted(c["column_name"] for c in data["columns"]), path
+
+
+def test_hidden_counts_read_as_a_dash_never_as_zero(platform: Platform) -> None:
+    """Every `<count>_shown` column is — exactly where disclosure control hid the count."""
+    dashes = 0
+    with connect_readonly(platform.settings) as connection:
+        for path, data in dashboards.read_assets().items():
+            if not path.startswith("datasets/"):
+                continue
+            columns = {c["column_name"] for c in data["columns"]}
+            for shown in sorted(c for c in columns if c.endswith(dashboards.SHOWN)):
+                base = shown.removesuffix(dashboards.SHOWN)
+                query = f"""
+                    select count(*) filter (where {base} is null and {shown} <> '—')
+                         + count(*) filter (where {base} is not null and ({shown} = '—' or {shown} = '0')
+                                            and {base} <> 0),
+                           count(*) filter (where {shown} = '—')
+                    from ({data["sql"]})"""
+                wrong, hidden = connection.sql(query).fetchone() or (0, 0)
+                assert wrong == 0, f"{path}: {shown}"
+                dashes += hidden
+    assert dashes > 0, "the simulated region has hidden cells; none read as —"
 
 
 def test_importing_twice_changes_nothing_and_export_reproduces_the_repository(platform: Platform) -> None:

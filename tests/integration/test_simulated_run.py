@@ -13,7 +13,6 @@ import dataclasses
 import io
 import json
 import logging
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import redirect_stdout
@@ -43,7 +42,7 @@ from monitorlink.lake import Lake
 from monitorlink.pseudonym import bsn_tokens
 from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
 from monitorlink.warehouse import BuildError, build, connect_readonly, run_dbt
-from tests.conftest import free_port
+from tests.conftest import environment, free_port
 from tests.warehouse_checks import warehouse_content
 
 pytestmark = pytest.mark.integration
@@ -68,14 +67,6 @@ class Run:
         return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
-ENVIRONMENT = (
-    "MONITORLINK_HOME",
-    "MONITORLINK_DEV_MODE",
-    "MONITORLINK_BROKER_PORT",
-    "MONITORLINK_PSEUDONYM_KEY",
-)
-
-
 def _run_once(log_file: Path) -> str:
     handler = logging.FileHandler(log_file)
     handler.setLevel(logging.DEBUG)
@@ -93,28 +84,18 @@ def _run_once(log_file: Path) -> str:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     home = tmp_path_factory.mktemp("simulated-run")
-    previous = {name: os.environ.get(name) for name in ENVIRONMENT}
-    os.environ.update(
-        {
-            "MONITORLINK_HOME": str(home),
-            "MONITORLINK_DEV_MODE": "1",
-            "MONITORLINK_BROKER_PORT": str(free_port()),
-        }
-    )
-    os.environ.pop("MONITORLINK_PSEUDONYM_KEY", None)
-    try:
+    values = {
+        "MONITORLINK_HOME": str(home),
+        "MONITORLINK_DEV_MODE": "1",
+        "MONITORLINK_BROKER_PORT": str(free_port()),
+    }
+    with environment(values, unset=("MONITORLINK_PSEUDONYM_KEY",)):
         settings = load_settings()
         log_file = home / "test-run.log"
         output = _run_once(log_file)
         yield Run(
             settings, simulation_result(home / "simulation"), output, log_file, Lake(settings.lake_root)
         )
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _schemas(db: duckdb.DuckDBPyConnection) -> list[str]:
