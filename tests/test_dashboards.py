@@ -144,3 +144,13 @@ def test_repository_files_are_in_the_canonical_form_export_writes() -> None:
     for path, data in FILES.items():
         if path != "metadata.yaml":
             assert (dashboards.ASSETS / path).read_text(encoding="utf-8") == dashboards.dump(data), path
+
+
+def test_superset_is_connected_to_the_published_file_only(settings: Settings) -> None:
+    text = dashboards.bundle(settings, FILES).decode("latin-1")
+    assert str(settings.warehouse_path) in text
+    assert str(settings.analysts_warehouse_path) not in text
+    assert str(settings.restricted_warehouse_path) not in text
+    (database,) = [d for p, d in FILES.items() if p.startswith("databases/")]
+    assert database["extra"]["engine_params"]["connect_args"] == {"read_only": True}
+    assert not (database["allow_dml"] or database["allow_ctas"] or database["allow_cvas"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
-from monitorlink import dashboard_access, dashboards, superset_service
+from monitorlink import dashboard_access, dashboards, orchestration, services, superset_service
 from monitorlink.cli import main
 from monitorlink.config import Settings, load_settings
 from monitorlink.superset_api import SupersetApiError, SupersetClient
@@ -43,7 +45,10 @@ class Platform:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     home = tmp_path_factory.mktemp("dashboards")
-    ports = {"MONITORLINK_BROKER_PORT": str(free_port()), "MONITORLINK_SUPERSET_PORT": str(free_port())}
+    ports = {
+        name: str(free_port())
+        for name in ("MONITORLINK_BROKER_PORT", "MONITORLINK_SUPERSET_PORT", "MONITORLINK_AIRFLOW_PORT")
+    }
     with environment({"MONITORLINK_HOME": str(home), "MONITORLINK_DEV_MODE": "1", **ports}):
         settings = load_settings()
         try:
@@ -259,3 +264,39 @@ def test_every_dashboard_renders_in_chromium_with_the_warehouse_numbers(platform
         assert enschede[2] == _expected_per_1000(platform.settings)
         user.close()
     assert {path.stem for path in shots.glob("*.png")} >= set(slugs)
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_up_serves_the_dashboards_and_down_leaves_no_process_or_port(platform: Platform) -> None:
+    """What `make up` / `make down` do (last in this module: it stops the module's Superset)."""
+    settings = platform.settings
+    assert main(["up"]) == 0
+    names = (
+        "broker",
+        orchestration.INGESTER,
+        orchestration.WATCHER,
+        orchestration.AIRFLOW,
+        superset_service.SERVICE,
+    )
+    started = [services.status(settings.run_dir, name) for name in names]
+    assert all(current.running for current in started), started
+    tree = [psutil.Process(current.pid) for current in started if current.pid is not None]
+    tree += [child for process in tree for child in process.children(recursive=True)]
+    ports = [settings.broker_port, settings.superset_port, orchestration.airflow_port()]
+    assert all(_listening(port) for port in ports)
+    assert superset_service.healthy(settings)
+
+    assert main(["down"]) == 0
+    assert [process.pid for process in tree if _alive(process)] == []
+    assert [port for port in ports if _listening(port)] == []
