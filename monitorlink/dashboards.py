@@ -25,12 +25,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
 from monitorlink.config import PROJECT_ROOT, Settings
 from monitorlink.definitions import kpi_of, model_properties
 from monitorlink.superset_api import SupersetClient
+from monitorlink.warehouse import connect_readonly
 
 ASSETS = PROJECT_ROOT / "infra" / "superset" / "assets"
 DATABASE_URI_PLACEHOLDER = "duckdb:///published-warehouse-path"
@@ -224,10 +224,8 @@ def trend_break_layer(client: SupersetClient, settings: Settings) -> int:
         layer = int(client.post("/api/v1/annotation_layer/", body)["id"])
     for old in client.get(f"/api/v1/annotation_layer/{layer}/annotation/", q="(page_size:100)")["result"]:
         client.delete(f"/api/v1/annotation_layer/{layer}/annotation/{old['id']}")
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        breaks = connection.execute(
-            "select kpi, break_date, description from published.dim_trend_break"
-        ).fetchall()
+    with connect_readonly(settings) as connection:
+        breaks = connection.execute("select kpi, break_date, description from dim_trend_break").fetchall()
     for kpi, day, description in breaks:
         moment = f"{day.isoformat()}T00:00:00"
         client.post(

@@ -73,8 +73,6 @@ def environment(settings: Settings) -> dict[str, str]:
         "MONITORLINK_SUPERSET_HOME": str(settings.superset_home),
         "SUPERSET_HOME": str(settings.superset_home),
         "FLASK_APP": "superset.app:create_app()",
-        # Superset must not find the platform's venv first on PATH (services.start prepends it).
-        "VIRTUAL_ENV": str(settings.superset_venv),
     }
     if settings.superset_metadata_uri:
         env["MONITORLINK_SUPERSET_METADATA_URI"] = settings.superset_metadata_uri
