@@ -43,20 +43,23 @@ class DashboardBrowser:
         self.page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
 
     def open(self, slug: str) -> int:
-        """Open a dashboard, wait for every chart to finish loading, screenshot it; returns the charts."""
-        self.page.goto(f"{self._base}/superset/dashboard/{slug}/")
-        self.page.wait_for_selector(CHART, timeout=120_000)
-        self.page.wait_for_load_state("networkidle", timeout=120_000)
-        self.page.wait_for_function("document.querySelectorAll('.loading').length === 0", timeout=120_000)
+        """Open a dashboard, wait until every chart has rendered, screenshot it; returns the charts."""
+        self._load(slug)
         self.page.wait_for_timeout(1500)  # ECharts draws lines with a 1 s animation: screenshot the end state
         self.page.screenshot(path=str(self._shots / f"{slug}.png"), full_page=True)
         return self.page.locator(CHART).count()
 
     def timed_open(self, slug: str) -> float:
-        """Seconds from navigation until every chart has rendered."""
+        """Seconds from navigation until every chart has rendered (no screenshot)."""
         start = time.perf_counter()
-        self.open(slug)
+        self._load(slug)
         return time.perf_counter() - start
+
+    def _load(self, slug: str) -> None:
+        self.page.goto(f"{self._base}/superset/dashboard/{slug}/")
+        self.page.wait_for_selector(CHART, timeout=120_000)
+        self.page.wait_for_load_state("networkidle", timeout=120_000)
+        self.page.wait_for_function("document.querySelectorAll('.loading').length === 0", timeout=120_000)
 
     def errors(self) -> list[str]:
         """The text of every error shown on the page (a failed chart query shows one)."""
