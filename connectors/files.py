@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -204,14 +205,19 @@ def _number_text(value: Any) -> str:
 
 
 def _number(value: Any) -> float:
+    """A finite number: `inf`, `nan`, `1e400` or an integer beyond a float are values, not numbers."""
     if isinstance(value, bool):
         raise ValueError("expected a number")
     if isinstance(value, int | float):
-        return float(value)
-    text = str(value).replace(" ", "")
-    if "," in text:  # Dutch: '.' groups thousands, ',' is the decimal mark
-        text = text.replace(".", "").replace(",", ".")
-    return float(text)
+        text = str(value)
+    else:
+        text = str(value).replace(" ", "")
+        if "," in text:  # Dutch: '.' groups thousands, ',' is the decimal mark
+            text = text.replace(".", "").replace(",", ".")
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number")
+    return number
 
 
 def _boolean(value: Any) -> bool:

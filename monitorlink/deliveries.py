@@ -35,7 +35,7 @@ from connectors.files import SUPPRESSED, ParsedTable, to_contract_type
 from monitorlink.config import PROJECT_ROOT
 from monitorlink.contracts import Contract
 from monitorlink.lake import Lake, new_batch_id, write_atomic
-from monitorlink.pseudonym import is_bsn, pseudonym_key, pseudonymise
+from monitorlink.pseudonym import MissingPseudonymKey, is_bsn, pseudonym_key, pseudonymise
 from monitorlink.quality import RuleFailure, Suite, load_suite, validate
 
 log = logging.getLogger(__name__)
@@ -283,6 +283,14 @@ class DeliveryProcessor:
             parsed = self.connector.parse(name, content)
         except ValueError as error:
             reason = f"the file could not be read: {error}"
+            prepared.delivery_failures.append(RuleFailure("file_readable", reason, "file", name))
+            parsed = []
+        except MissingPseudonymKey:
+            raise
+        except Exception as error:
+            # Any other error is a parser meeting bytes it cannot read (csv's field limit, a corrupt zip
+            # member, recursion): quarantine this file rather than hold up every delivery after it.
+            reason = f"the file could not be read ({type(error).__name__}): {error}"
             prepared.delivery_failures.append(RuleFailure("file_readable", reason, "file", name))
             parsed = []
         key = pseudonym_key() if self._needs_key else b""

@@ -66,12 +66,13 @@ class Message:
     partition: int
     offset: int
     key: bytes | None
-    value: bytes
+    #: None for a tombstone (a record with a null value), which any Kafka client may produce.
+    value: bytes | None
 
     @property
     def sha256(self) -> str:
         """Checksum of the payload: tells a re-delivery from a new message at the same offset."""
-        return hashlib.sha256(self.value).hexdigest()
+        return hashlib.sha256(self.value if self.value is not None else b"").hexdigest()
 
 
 @dataclass(frozen=True)
@@ -166,16 +167,29 @@ class Ingester:
         return len(good), len(bad)
 
     def _decode(self, message: Message) -> _Row:
+        """The event in a message, or the rule it breaks: a poison message is quarantined, never raised."""
+        if message.value is None:
+            reason = (
+                "a tombstone (null value): the contract gives deletions no meaning; send a withdrawal event"
+            )
+            return _Row(message, None, [RuleFailure("message_has_value", reason)])
         try:
             event = json.loads(message.value.decode("utf-8"))
+            broken_text = _has_lone_surrogate(event)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             return _Row(
                 message, None, [RuleFailure("message_is_json", f"message is not UTF-8 JSON: {error}")]
             )
+        except RecursionError:
+            reason = "message is JSON nested deeper than Python's parser allows"
+            return _Row(message, None, [RuleFailure("message_is_json", reason)])
         if not isinstance(event, dict):
             return _Row(
                 message, None, [RuleFailure("message_is_object", "message is JSON but not an object")]
             )
+        if broken_text:
+            reason = "a text holds a lone surrogate (\\ud800–\\udfff), which is no Unicode character"
+            return _Row(message, None, [RuleFailure("text_is_unicode", reason)])
         version = event.get("schema_version")
         if version in self.feed.reads_versions and self.feed.upgrade is not None:
             return _Row(message, self.feed.upgrade(event))
@@ -222,7 +236,9 @@ class Ingester:
         records = [
             {
                 "event_id": _event_id(row),
-                "message": row.message.value.decode("utf-8", errors="replace"),
+                "message": None
+                if row.message.value is None
+                else row.message.value.decode("utf-8", "replace"),
                 "failed_rules": sorted({failure.rule for failure in row.failures}),
                 "reasons": [failure.describe() for failure in row.failures],
                 **_ingest_columns(row.message, batch_id, now),
@@ -287,7 +303,7 @@ def coerce(
             value = event.get(schema_field.name)
             try:
                 row[schema_field.name] = _cast(value, schema_field.type)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 row[schema_field.name] = None
                 reason = f"value does not fit the contract type {schema_field.type}"
                 failures.setdefault(index, []).append(
@@ -295,6 +311,21 @@ def coerce(
                 )
         typed.append(row)
     return typed, failures
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """JSON may escape half of a surrogate pair (\\ud800) that no UTF-8 file can store."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _cast(value: Any, arrow_type: pa.DataType) -> Any:

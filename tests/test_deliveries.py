@@ -82,6 +82,32 @@ def test_a_file_name_outside_the_contract_or_an_unreadable_type_is_critical(
     assert {"file_name_matches_contract", "type_geboortejaar"} <= set(outcome.critical)
 
 
+@pytest.mark.parametrize("value", ["inf", "1e400", "nan", "9" * 400])
+def test_a_number_that_is_no_finite_number_fails_its_type_rule(
+    processor: DeliveryProcessor, value: str
+) -> None:
+    name = "tmsd_jeugd_GM0141_2023Q1_v1.csv"
+    (outcome,) = processor.process([(name, _file(_row(geboortejaar=value)), "test")])
+    assert outcome.outcome == "quarantined"
+    assert "type_geboortejaar" in outcome.critical
+
+
+def test_a_file_the_csv_reader_refuses_is_quarantined_and_the_next_file_lands(
+    processor: DeliveryProcessor,
+) -> None:
+    """One stray quote before 200 KB of text exceeds csv's field limit (an Error, not a ValueError)."""
+    poisoned = _file(_row()) + b'"' + b"x" * 200_000 + b"\n"
+    outcomes = processor.process(
+        [
+            ("tmsd_jeugd_GM0141_2023Q1_v1.csv", poisoned, "test"),
+            ("tmsd_jeugd_GM0147_2023Q1_v1.csv", _file(_row()), "test"),
+        ]
+    )
+    assert [o.outcome for o in outcomes] == ["quarantined", "validated"]
+    assert "file_readable" in outcomes[0].critical
+    assert any("field larger than field limit" in sample for sample in outcomes[0].samples["file_readable"])
+
+
 def test_without_a_key_outside_dev_mode_nothing_is_read(
     processor: DeliveryProcessor, monkeypatch: pytest.MonkeyPatch
 ) -> None:

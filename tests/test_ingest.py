@@ -110,6 +110,31 @@ def test_unreadable_messages_are_quarantined_not_dropped(
     assert report["quarantined_rows"] == 4 and report["suite"] == "availability.v2"
 
 
+def test_poison_messages_any_client_can_send_are_quarantined_never_raised(
+    settings: Settings, events: list[dict[str, Any]]
+) -> None:
+    """Examples from the hostile-supplier review: each used to stop the ingester with a traceback."""
+    lake = Lake(settings.lake_root)
+    text, other = json.dumps(events[0]), json.dumps(events[1])
+    poison = [
+        None,  # a tombstone
+        ("[" * 100_000 + "]" * 100_000).encode(),  # nested far past the parser's limit
+        text.replace('"offer": "', '"offer": "\\ud800', 1).encode(),  # a lone surrogate
+        text.replace('"free_places": ', '"free_places": 1e400, "x": ', 1).encode(),  # infinity in a count
+        other.replace('"free_places": ', '"free_places": Infinity, "x": ', 1).encode(),
+    ]
+    messages = [Message(TOPIC, 0, offset, None, value) for offset, value in enumerate(poison)]
+    assert Ingester(lake, feed(settings)).process(messages) == (0, len(poison))
+    rules = [r["failed_rules"] for r in _zone_rows(lake, "quarantine")]
+    assert rules == [
+        ["message_has_value"],
+        ["message_is_json"],
+        ["text_is_unicode"],
+        ["type_free_places"],
+        ["type_free_places"],
+    ]
+
+
 @pytest.mark.parametrize(
     ("value", "arrow_field", "expected"),
     [

@@ -1,0 +1,52 @@
+"""Providers publish with the Kafka client they have: librdkafka (confluent-kafka, kcat) with any
+compression codec Kafka defines, and tombstones. The ingester must read all of it and never stop."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+from confluent_kafka import Producer
+
+from connectors.availability import fetch_snapshot, snapshot_events
+from monitorlink.config import Settings
+from monitorlink.lake import Lake
+from monitorlink.pipelines.availability import ingest
+from tests.conftest import SNAPSHOT_AUG_14
+
+pytestmark = pytest.mark.integration
+
+CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
+
+
+def test_every_compression_codec_and_a_tombstone_from_librdkafka(kafka_settings: Settings) -> None:
+    events = list(snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_14))))[: 4 * len(CODECS)]
+    for number, codec in enumerate(CODECS):
+        producer = Producer(
+            {"bootstrap.servers": kafka_settings.bootstrap_servers, "compression.type": codec}
+        )
+        for event in events[4 * number : 4 * number + 4]:
+            producer.produce(
+                kafka_settings.availability_topic, key=event["offer_key"], value=json.dumps(event)
+            )
+        if codec == "zstd":
+            producer.produce(kafka_settings.availability_topic, key=b"withdrawn-offer", value=None)
+        assert producer.flush(30) == 0
+
+    stats = ingest(kafka_settings, idle_seconds=5)
+
+    lake = Lake(kafka_settings.lake_root)
+    landed = {
+        row["event_id"]
+        for path in lake.parquet_files("validated", "availability")
+        for row in pq.read_table(path, columns=["event_id"]).to_pylist()
+    }
+    assert landed == {event["event_id"] for event in events}
+    quarantined = [
+        row
+        for path in lake.parquet_files("quarantine", "availability")
+        for row in pq.read_table(path).to_pylist()
+    ]
+    assert [row["failed_rules"] for row in quarantined] == [["message_has_value"]]
+    assert (stats.validated, stats.quarantined) == (len(events), 1)
