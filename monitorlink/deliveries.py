@@ -169,23 +169,30 @@ class DeliveryProcessor:
         self.delivery_suite: Suite = load_suite(DELIVERY_SUITE_PATH)
         # Only feeds with pseudonym columns need the key (read per delivery, so a missing one stops it).
         self._needs_key = any(f.pseudonym for c in connector.contracts for f in c.fields)
-        self._known = self._processed()
+        self._roll_back_unlogged()
+        self._seen, self._landed = self._processed()
         self._previous_rows = self._validated_volumes()
         # Backfill: the batch id and landing time a re-processed delivery keeps (by received checksum).
         self._stamps: dict[str, tuple[str, datetime]] = {}
 
     def process(self, deliveries: Iterable[tuple[str, bytes, str]]) -> list[DeliveryOutcome]:
-        """Land every new delivery; returns one outcome per delivery that was not already processed."""
+        """Land every new delivery; returns one outcome per delivery that was not already processed.
+
+        A copy of a delivery (same bytes, another name) is logged as ignored only once its original has
+        landed as validated: until then, or when the original was quarantined, the copy is a delivery of
+        its own (a corrected name, a re-send after a fix), so a crash can never leave a copy pointing at
+        an original that is not in the lake.
+        """
         outcomes: list[DeliveryOutcome] = []
         chunk: list[_Prepared] = []
+        copies: list[tuple[str, bytes, str, str]] = []
         for name, content, origin in deliveries:
             digest = hashlib.sha256(content).hexdigest()
-            names = self._known.setdefault(digest, [])
-            if name in names:
+            if (digest, name) in self._seen:
                 continue  # exactly this file was processed before: nothing to do
-            names.append(name)
-            if len(names) > 1:
-                outcomes.append(self._redelivery(name, digest, origin, names[0]))
+            self._seen.add((digest, name))
+            if digest in self._landed or any(p.sha256 == digest for p in chunk):
+                copies.append((name, content, origin, digest))
                 continue
             chunk.append(self._prepare(name, content, origin, digest))
             if len(chunk) >= self.chunk_size:
@@ -193,7 +200,19 @@ class DeliveryProcessor:
                 chunk = []
         if chunk:
             outcomes.extend(self._land_chunk(chunk))
-        return outcomes
+        return outcomes + self._copies(copies)
+
+    def _copies(self, copies: list[tuple[str, bytes, str, str]]) -> list[DeliveryOutcome]:
+        """Copies whose original landed validated are ignored; the others are landed in their own right."""
+        outcomes = [
+            self._redelivery(name, digest, origin, self._landed[digest])
+            for name, _, origin, digest in copies
+            if digest in self._landed
+        ]
+        again = [copy for copy in copies if copy[3] not in self._landed]
+        for name, _, _, digest in again:
+            self._seen.discard((digest, name))
+        return outcomes + (self.process([copy[:3] for copy in again]) if again else [])
 
     def reprocess(self, deliveries: list[tuple[DeliveryOutcome, bytes]]) -> list[DeliveryOutcome]:
         """Land logged deliveries again from their raw-zone bytes, under their first batch id and time.
@@ -220,24 +239,29 @@ class DeliveryProcessor:
     def _files(self, zone: str) -> list[str]:
         return [str(p) for c in self.connector.contracts for p in self.lake.parquet_files(zone, c.name)]
 
-    def _processed(self) -> dict[str, list[str]]:
-        """Checksum → every name it arrived under, the first (processed) one first."""
-        known: dict[str, list[str]] = {}
-        for zone in ("validated", "quarantine"):
-            files = self._files(zone)
-            if files:
-                rows = duckdb.sql(
-                    "select distinct _delivery_sha256, _delivery_file"
-                    " from read_parquet($files, union_by_name=true)",
-                    params={"files": files},
-                ).fetchall()
-                for digest, name in rows:
-                    known.setdefault(digest, [name])
+    def _processed(self) -> tuple[set[tuple[str, str]], dict[str, str]]:
+        """From the delivery log alone, which is written last: every (checksum, name) decided on, and the
+        name each checksum first landed validated under."""
+        seen: set[tuple[str, str]] = set()
+        landed: dict[str, str] = {}
         for logged in delivery_log(self.lake, self.connector.source):
-            names = known.setdefault(logged.received_sha256, [])
-            if logged.name not in names:
-                names.append(logged.name)
-        return known
+            seen.add((logged.received_sha256, logged.name))
+            if logged.outcome == "validated":
+                landed.setdefault(logged.received_sha256, logged.name)
+        return seen, landed
+
+    def _roll_back_unlogged(self) -> None:
+        """Remove Parquet files of deliveries whose log line was never written (a crash in between), so
+        the delivery is landed again whole: its log line is the commit, and no partial delivery stays.
+        Callers hold the source's lock (`events.source_lock`), so no other process is mid-delivery."""
+        logged = {o.batch_id for o in delivery_log(self.lake, self.connector.source) if o.batch_id}
+        for zone in ("validated", "quarantine"):
+            for contract in self.connector.contracts:
+                for path in self.lake.parquet_files(zone, contract.name):
+                    if path.stem not in logged:
+                        log.warning("rolling back %s: its delivery was never logged (interrupted)", path)
+                        path.unlink()
+                        path.with_suffix(".validation.json").unlink(missing_ok=True)
 
     def _validated_volumes(self) -> dict[str, list[tuple[str, int]]]:
         """Per scope, (period, rows) of its validated deliveries (latest version; first contract's table)."""
@@ -420,6 +444,8 @@ class DeliveryProcessor:
             log.info("quarantined %s: %s", prepared.name, ", ".join(outcome.critical))
         if stamp is None:
             self._append_log(outcome)
+        if not rejected:
+            self._landed.setdefault(prepared.sha256, prepared.name)
         return outcome
 
     def _columns(self, prepared: _Prepared, batch_id: str, now: datetime) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 from connectors import tmsd
 from monitorlink import quality_report
 from monitorlink.config import Settings
-from monitorlink.deliveries import DeliveryProcessor, delivery_log
+from monitorlink.deliveries import DeliveryProcessor, delivery_log, delivery_log_path
 from monitorlink.lake import Lake
 from monitorlink.pseudonym import MissingPseudonymKey
 from tests.factories import tmsd_file as _file
@@ -116,3 +116,59 @@ def test_without_a_key_outside_dev_mode_nothing_is_read(
     with pytest.raises(MissingPseudonymKey):
         processor.process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", _file(_row()), "test")])
     assert not (processor.lake.root / "raw").exists()
+
+
+NAME = "tmsd_jeugd_GM0141_2023Q1_v1.csv"
+COPY = "tmsd_jeugd_GM0141_2023Q1_v2.csv"
+
+
+def _validated_rows(lake: Lake) -> int:
+    return len(list(lake.read_columns("validated", "tmsd", ["_delivery_file"])))
+
+
+def _drop_last_log_line(lake: Lake) -> None:
+    """What a crash between a delivery's Parquet files and its log line leaves behind."""
+    path = delivery_log_path(lake, "tmsd")
+    path.write_text(
+        "".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8"
+    )
+
+
+def test_a_delivery_interrupted_before_its_log_line_lands_again_whole_and_once(
+    processor: DeliveryProcessor,
+) -> None:
+    content = _file(_row(), _row(client_pseudo_id="b" * 64))
+    processor.process([(NAME, content, "test")])
+    _drop_last_log_line(processor.lake)
+    (outcome,) = DeliveryProcessor(processor.lake, tmsd).process([(NAME, content, "test")])
+    assert outcome.outcome == "validated"
+    assert _validated_rows(processor.lake) == 2  # the orphaned first landing was rolled back
+    assert [o.outcome for o in delivery_log(processor.lake, "tmsd")] == ["validated"]
+
+
+def test_a_copy_is_never_logged_before_its_original_has_landed(
+    processor: DeliveryProcessor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = _file(_row())
+
+    def crash(self: DeliveryProcessor, chunk: list[object]) -> None:
+        raise KeyboardInterrupt("killed while the chunk lands")
+
+    with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+        patched.setattr(DeliveryProcessor, "_land_chunk", crash)
+        processor.process([(NAME, content, "test"), (COPY, content, "test")])
+    assert delivery_log(processor.lake, "tmsd") == []
+    outcomes = DeliveryProcessor(processor.lake, tmsd).process(
+        [(NAME, content, "test"), (COPY, content, "test")]
+    )
+    assert [(o.name, o.outcome) for o in outcomes] == [(NAME, "validated"), (COPY, "redelivery_ignored")]
+
+
+def test_a_copy_of_a_quarantined_delivery_is_a_delivery_of_its_own(processor: DeliveryProcessor) -> None:
+    """Quarantined only for its file name, then re-sent with the right name: the fix lands."""
+    content = _file(_row())
+    (first,) = processor.process([("trajecten.csv", content, "test")])
+    assert first.outcome == "quarantined"
+    (fixed,) = DeliveryProcessor(processor.lake, tmsd).process([(NAME, content, "test")])
+    assert (fixed.outcome, fixed.duplicate_of) == ("validated", None)
+    assert _validated_rows(processor.lake) == 1
