@@ -178,6 +178,8 @@ def to_contract_type(value: Any, f: Field) -> Any:
         if value == SUPPRESSED and f.type != "string":
             return SUPPRESSED
     kind = f.type
+    if isinstance(value, dict | list):
+        raise ValueError("expected one value, not a JSON list or object")
     if kind == "string":
         return value if isinstance(value, str) else _number_text(value)
     if kind in ("int32", "int64"):

@@ -83,9 +83,20 @@ def test_dutch_values_become_contract_types(name: str, raw: object, expected: ob
 
 
 @pytest.mark.parametrize(
-    ("name", "raw"), [("geboortejaar", "2010,5"), ("startdatum", "gisteren"), ("kosten_eur", "n.v.t.")]
+    ("name", "raw"),
+    [
+        ("geboortejaar", "2010,5"),
+        ("startdatum", "gisteren"),
+        ("kosten_eur", "n.v.t."),
+        ("geboortejaar", "inf"),
+        ("kosten_eur", "1e400"),
+        ("kosten_eur", "nan"),
+        ("aanbieder_agb", ["12345678"]),  # JSON feeds: a list or object is no text
+        ("aanbieder_agb", {"agb": "12345678"}),
+        ("geboortejaar", [2010]),
+    ],
 )
-def test_values_that_do_not_fit_raise(name: str, raw: str) -> None:
+def test_values_that_do_not_fit_raise(name: str, raw: object) -> None:
     with pytest.raises(ValueError):
         to_contract_type(raw, TMSD.field(name))
 
