@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from connectors import tmsd
@@ -9,7 +11,10 @@ from monitorlink import quality_report
 from monitorlink.config import Settings
 from monitorlink.deliveries import DeliveryProcessor, delivery_log, delivery_log_path
 from monitorlink.lake import Lake
+from monitorlink.pipelines.deliveries import land_folder
+from monitorlink.pipelines.watch import watch
 from monitorlink.pseudonym import MissingPseudonymKey
+from monitorlink.sources import FILE_SOURCES
 from tests.factories import tmsd_file as _file
 from tests.factories import tmsd_row as _row
 
@@ -172,3 +177,24 @@ def test_a_copy_of_a_quarantined_delivery_is_a_delivery_of_its_own(processor: De
     (fixed,) = DeliveryProcessor(processor.lake, tmsd).process([(NAME, content, "test")])
     assert (fixed.outcome, fixed.duplicate_of) == ("validated", None)
     assert _validated_rows(processor.lake) == 1
+
+
+def test_a_file_still_being_copied_waits_for_its_rename(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    folder = settings.landing_root / "tmsd"
+    folder.mkdir(parents=True)
+    content = _file(_row())
+    (folder / f"{NAME}.part").write_bytes(content[: len(content) // 2])  # the sender is still copying
+    assert land_folder(settings, "tmsd") == []
+    (folder / f"{NAME}.part").write_bytes(content)
+    (folder / f"{NAME}.part").rename(folder / NAME)
+    assert [o.outcome for o in land_folder(settings, "tmsd")] == ["validated"]
+
+
+def test_the_watcher_makes_the_landing_folders_before_its_first_round(settings: Settings) -> None:
+    stop = threading.Event()
+    stop.set()
+    watch(settings, stop)
+    assert all((settings.landing_root / source).is_dir() for source in FILE_SOURCES)

@@ -38,9 +38,19 @@ def land_folder(settings: Settings, source: str) -> list[DeliveryOutcome]:
     return outcomes
 
 
+#: Suffixes of files still being written. Senders copy to `<name>.part` (or a name starting with `.`)
+#: and rename when done, so a half-copied file is never taken (docs/operations.md, "Landing files").
+IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
+
+
+def is_complete(path: Path) -> bool:
+    """A file in a landing folder is ready unless its name says it is still being written."""
+    return path.is_file() and not path.name.startswith(".") and not path.name.endswith(IN_PROGRESS_SUFFIXES)
+
+
 def _files(folder: Path) -> Iterator[tuple[str, bytes, str]]:
-    """(name, bytes, origin) of the files in a landing folder, read one at a time."""
-    for path in sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")):
+    """(name, bytes, origin) of the complete files in a landing folder, read one at a time."""
+    for path in sorted(p for p in folder.glob("*") if is_complete(p)):
         yield path.name, path.read_bytes(), str(path)
 
 

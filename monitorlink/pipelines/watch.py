@@ -56,6 +56,8 @@ def watch(settings: Settings, stop: threading.Event | None = None) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+    for source in FILE_SOURCES:  # senders need the folders before the first delivery
+        (settings.landing_root / source).mkdir(parents=True, exist_ok=True)
     log.info("watching %s every %.0f s", settings.landing_root, settings.watch_interval_s)
     while not stopping.is_set():
         try:
