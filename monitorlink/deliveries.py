@@ -191,8 +191,11 @@ class DeliveryProcessor:
             if (digest, name) in self._seen:
                 continue  # exactly this file was processed before: nothing to do
             self._seen.add((digest, name))
-            if digest in self._landed or any(p.sha256 == digest for p in chunk):
-                copies.append((name, content, origin, digest))
+            if digest in self._landed:
+                outcomes.append(self._redelivery(name, digest, origin, self._landed[digest]))
+                continue
+            if any(prepared.sha256 == digest for prepared in chunk):
+                copies.append((name, content, origin, digest))  # decided once its original has landed
                 continue
             chunk.append(self._prepare(name, content, origin, digest))
             if len(chunk) >= self.chunk_size:
