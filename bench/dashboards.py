@@ -13,7 +13,6 @@ Run with `make bench`; writes `bench/results/dashboards.json` (not committed) an
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -28,6 +27,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.figures import save_figures  # noqa: E402
 from monitorlink import dashboards, superset_service  # noqa: E402
 from monitorlink.config import load_settings  # noqa: E402
 from tests.dashboard_browser import DashboardBrowser  # noqa: E402
@@ -122,9 +122,7 @@ def main() -> None:
 
 
 def _report(rows: list[dict[str, object]]) -> None:
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "dashboards.json").write_text(json.dumps(rows, indent=2))
+    save_figures("dashboards", rows)
     table = Table(title="Superset against the same queries on DuckDB (same run)")
     for column in ("what", "Superset (s)", "DuckDB direct (s)", "ratio"):
         table.add_column(column, justify="left" if column == "what" else "right")

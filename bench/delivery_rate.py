@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import resource
 import sys
@@ -30,6 +29,7 @@ os.environ.setdefault("MONITORLINK_DEV_MODE", "1")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.figures import save_figures  # noqa: E402
 from connectors import tmsd  # noqa: E402
 from monitorlink.deliveries import DeliveryProcessor  # noqa: E402
 from monitorlink.lake import Lake  # noqa: E402
@@ -89,9 +89,7 @@ def main() -> None:
             f"{result['peak_mib']:.0f}",
         )
     Console().print(table)
-    out = ROOT / "bench" / "results" / "delivery_rate.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    save_figures("delivery_rate", results)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ Run with `make bench`; writes `bench/results/event_latency.json` (not committed)
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -27,6 +26,7 @@ os.environ.setdefault("MONITORLINK_DEV_MODE", "1")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.figures import save_figures  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.trigger_runs import first_trigger_event  # noqa: E402
 
@@ -88,14 +88,12 @@ def main() -> None:
     for step, seconds in steps.items():
         table.add_row(step, f"{seconds:.1f}", f"{seconds / full_s:.2f}")
     Console().print(table)
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
     report = {
         "seconds": steps,
         "full_build_nodes": full.nodes_passed,
         "selective_nodes": selective.nodes_passed,
     }
-    (results / "event_latency.json").write_text(json.dumps(report, indent=2))
+    save_figures("event_latency", report)
 
 
 if __name__ == "__main__":

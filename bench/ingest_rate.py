@@ -36,6 +36,7 @@ from kafka import KafkaConsumer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.figures import save_figures  # noqa: E402
 from connectors.availability import EVENT_SCHEMA, fetch_snapshot, snapshot_events  # noqa: E402
 from monitorlink import broker  # noqa: E402
 from monitorlink.config import load_settings  # noqa: E402
@@ -168,9 +169,7 @@ def _report(results: dict[str, float], count: int, batch: int) -> None:
     console = Console(width=110)
     console.print(table)
     console.print(f"peak RSS of the benchmark process: {results['peak_rss_mib']:.0f} MiB")
-    out = ROOT / "bench" / "results" / "ingest_rate.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"events": count, "batch": batch, **results}, indent=2))
+    out = save_figures("ingest_rate", {"events": count, "batch": batch, **results})
     console.print(f"written to {out.relative_to(ROOT)}")
 
 

@@ -11,7 +11,6 @@ Run with `make bench`; writes `bench/results/publish_tiers.json` (not committed)
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -25,6 +24,8 @@ os.environ.setdefault("MONITORLINK_DEV_MODE", "1")
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+
+from bench.figures import save_figures  # noqa: E402
 
 
 def main() -> None:
@@ -72,9 +73,7 @@ def main() -> None:
     for step, seconds in steps.items():
         table.add_row(step, f"{seconds:.2f}", f"{seconds / steps['dbt build (baseline)']:.3f}")
     Console().print(table)
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / "publish_tiers.json").write_text(json.dumps({"seconds": steps, "bytes": sizes}, indent=2))
+    save_figures("publish_tiers", {"seconds": steps, "bytes": sizes})
 
 
 if __name__ == "__main__":
