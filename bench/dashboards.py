@@ -28,7 +28,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bench.figures import save_figures  # noqa: E402
-from monitorlink import dashboards, superset_service  # noqa: E402
+from monitorlink import dashboard_access, dashboards, superset_service  # noqa: E402
 from monitorlink.config import load_settings  # noqa: E402
 from tests.dashboard_browser import DashboardBrowser  # noqa: E402
 
@@ -63,10 +63,7 @@ def main() -> None:
     charts = {str(d["uuid"]): d for p, d in files.items() if p.startswith("charts/")}
     rows: list[dict[str, object]] = []
     with superset_service.admin_client(settings) as client:
-        ids = {
-            str(r["table_name"]): int(r["id"])
-            for r in client.get("/api/v1/dataset/", q="(columns:!(id,table_name),page_size:100)")["result"]
-        }
+        ids = dashboard_access.dataset_ids(client)
 
         def via_superset(name: str) -> Callable[[], object]:
             body = {

@@ -100,9 +100,14 @@ def _database_access(client: SupersetClient) -> int:
     return int(client.get("/api/v1/security/permissions-resources/", q=query)["result"][0]["id"])
 
 
-def _dataset_ids(client: SupersetClient, names: list[str]) -> list[int]:
+def dataset_ids(client: SupersetClient) -> dict[str, int]:
+    """This installation's id of every dataset, by name (ids differ per installation; names do not)."""
     found = client.get("/api/v1/dataset/", q="(columns:!(id,table_name),page_size:100)")["result"]
-    ids = {str(row["table_name"]): int(row["id"]) for row in found}
+    return {str(row["table_name"]): int(row["id"]) for row in found}
+
+
+def _dataset_ids(client: SupersetClient, names: list[str]) -> list[int]:
+    ids = dataset_ids(client)
     missing = sorted(set(names) - set(ids))
     if missing:
         raise RuntimeError(

@@ -65,11 +65,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             main(["broker", "stop"])
 
 
-def _dataset_ids(client: SupersetClient) -> dict[str, int]:
-    found = client.get("/api/v1/dataset/", q="(columns:!(id,table_name),page_size:100)")["result"]
-    return {str(row["table_name"]): int(row["id"]) for row in found}
-
-
 def _query(client: SupersetClient, dataset_id: int, columns: list[str], **extra: Any) -> list[dict[str, Any]]:
     """A chart-data query as Superset's charts send it (RLS applies), grouped by `columns`."""
     body = {
@@ -135,7 +130,7 @@ def test_importing_twice_changes_nothing_and_export_reproduces_the_repository(pl
 
 
 def test_a_municipality_sees_only_its_own_rows_in_every_dataset(platform: Platform) -> None:
-    ids = _dataset_ids(platform.admin)
+    ids = dashboard_access.dataset_ids(platform.admin)
     municipal = dashboard_access.municipal_datasets()
     assert len(municipal) >= 12
     with SupersetClient(
@@ -173,7 +168,7 @@ def test_nothing_is_anonymous(platform: Platform) -> None:
 
 def test_publishing_while_charts_query_fails_no_query(platform: Platform) -> None:
     """Atomic publish (rename over the file) while queries run: every query answers, old or new file."""
-    ids = _dataset_ids(platform.admin)
+    ids = dashboard_access.dataset_ids(platform.admin)
     stop = threading.Event()
     failures: list[str] = []
     answered = 0
