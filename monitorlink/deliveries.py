@@ -169,8 +169,9 @@ class DeliveryProcessor:
         self.delivery_suite: Suite = load_suite(DELIVERY_SUITE_PATH)
         # Only feeds with pseudonym columns need the key (read per delivery, so a missing one stops it).
         self._needs_key = any(f.pseudonym for c in connector.contracts for f in c.fields)
-        self._roll_back_unlogged()
-        self._seen, self._landed = self._processed()
+        logged = delivery_log(lake, connector.source)
+        self._roll_back_unlogged(logged)
+        self._seen, self._landed = self._processed(logged)
         self._previous_rows = self._validated_volumes()
         # Backfill: the batch id and landing time a re-processed delivery keeps (by received checksum).
         self._stamps: dict[str, tuple[str, datetime]] = {}
@@ -242,22 +243,22 @@ class DeliveryProcessor:
     def _files(self, zone: str) -> list[str]:
         return [str(p) for c in self.connector.contracts for p in self.lake.parquet_files(zone, c.name)]
 
-    def _processed(self) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    @staticmethod
+    def _processed(logged: list[DeliveryOutcome]) -> tuple[set[tuple[str, str]], dict[str, str]]:
         """From the delivery log alone, which is written last: every (checksum, name) decided on, and the
         name each checksum first landed validated under."""
-        seen: set[tuple[str, str]] = set()
+        seen = {(outcome.received_sha256, outcome.name) for outcome in logged}
         landed: dict[str, str] = {}
-        for logged in delivery_log(self.lake, self.connector.source):
-            seen.add((logged.received_sha256, logged.name))
-            if logged.outcome == "validated":
-                landed.setdefault(logged.received_sha256, logged.name)
+        for outcome in logged:
+            if outcome.outcome == "validated":
+                landed.setdefault(outcome.received_sha256, outcome.name)
         return seen, landed
 
-    def _roll_back_unlogged(self) -> None:
+    def _roll_back_unlogged(self, logged_outcomes: list[DeliveryOutcome]) -> None:
         """Remove Parquet files of deliveries whose log line was never written (a crash in between), so
         the delivery is landed again whole: its log line is the commit, and no partial delivery stays.
         Callers hold the source's lock (`events.source_lock`), so no other process is mid-delivery."""
-        logged = {o.batch_id for o in delivery_log(self.lake, self.connector.source) if o.batch_id}
+        logged = {outcome.batch_id for outcome in logged_outcomes if outcome.batch_id}
         for zone in ("validated", "quarantine"):
             for contract in self.connector.contracts:
                 for path in self.lake.parquet_files(zone, contract.name):
