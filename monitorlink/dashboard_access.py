@@ -20,6 +20,7 @@ from typing import Any
 from monitorlink import dashboards
 from monitorlink.config import Settings
 from monitorlink.superset_api import SupersetClient
+from monitorlink.superset_service import SupersetError
 from monitorlink.warehouse import connect_readonly
 
 REGION_ROLE = "Regio Twente"
@@ -88,11 +89,13 @@ def _database_access(client: SupersetClient) -> int:
     """The permission-view id of `database_access` on the published database (created by the import)."""
     database = _one(client, "/api/v1/database/", "database_name", DATABASE_NAME)
     if database is None:
-        raise RuntimeError(f"Superset has no database {DATABASE_NAME!r}; run `monitorlink dashboards import`")
+        raise SupersetError(
+            f"Superset has no database {DATABASE_NAME!r}; run `monitorlink dashboards import`"
+        )
     permission = _one(client, "/api/v1/security/permissions/", "name", "database_access")
     resource = _one(client, "/api/v1/security/resources/", "name", f"[{DATABASE_NAME}].(id:{database['id']})")
     if permission is None or resource is None:
-        raise RuntimeError("Superset has not created the database_access permission; run `superset init`")
+        raise SupersetError("Superset has not created the database_access permission; run `superset init`")
     query = (
         f"(filters:!((col:permission,opr:rel_o_m,value:{permission['id']}),"
         f"(col:view_menu,opr:rel_o_m,value:{resource['id']})))"
@@ -110,7 +113,7 @@ def _dataset_ids(client: SupersetClient, names: list[str]) -> list[int]:
     ids = dataset_ids(client)
     missing = sorted(set(names) - set(ids))
     if missing:
-        raise RuntimeError(
+        raise SupersetError(
             f"datasets missing in Superset: {', '.join(missing)}; run `monitorlink dashboards import`"
         )
     return [ids[name] for name in names]
