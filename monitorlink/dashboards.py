@@ -201,13 +201,11 @@ def dump(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=110)
 
 
-def bundle(
-    settings: Settings, files: dict[str, dict[str, Any]], trend_break_layer: int | None = None
-) -> bytes:
-    """The ZIP that Superset's import API takes."""
+def bundle(rendered: dict[str, dict[str, Any]]) -> bytes:
+    """The ZIP that Superset's import API takes, of a bundle `render` has filled in."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for path, data in render(files, settings, trend_break_layer).items():
+        for path, data in rendered.items():
             archive.writestr(f"{BUNDLE_ROOT}/{path}", dump(data))
     return buffer.getvalue()
 
@@ -243,13 +241,13 @@ def trend_break_layer(client: SupersetClient, settings: Settings) -> int:
 def import_assets(client: SupersetClient, settings: Settings) -> int:
     """Import (create or overwrite, by uuid) every asset of the repository; returns how many files."""
     files = read_assets()
-    layer = trend_break_layer(client, settings)
+    rendered = render(files, settings, trend_break_layer(client, settings))
     client.upload(
         "/api/v1/assets/import/",
-        files={"bundle": ("monitorlink_assets.zip", bundle(settings, files, layer), "application/zip")},
+        files={"bundle": ("monitorlink_assets.zip", bundle(rendered), "application/zip")},
         data={"passwords": "{}"},
     )
-    _restore_trend_breaks(client, render(files, settings, layer))
+    _restore_trend_breaks(client, rendered)
     return len(files)
 
 

@@ -147,7 +147,7 @@ def test_repository_files_are_in_the_canonical_form_export_writes() -> None:
 
 
 def test_superset_is_connected_to_the_published_file_only(settings: Settings) -> None:
-    text = dashboards.bundle(settings, FILES).decode("latin-1")
+    text = dashboards.bundle(dashboards.render(FILES, settings)).decode("latin-1")
     assert str(settings.warehouse_path) in text
     assert str(settings.analysts_warehouse_path) not in text
     assert str(settings.restricted_warehouse_path) not in text
