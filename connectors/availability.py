@@ -51,6 +51,10 @@ class SnapshotFormatError(ValueError):
     """The input is not a waiting-time snapshot at all; names the source and what is missing."""
 
 
+class SnapshotUnreachable(ValueError):
+    """The snapshot's path or URL gave no bytes (missing file, HTTP error, time-out)."""
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One snapshot as received: the exact bytes (for the raw zone) and the parsed document."""
@@ -63,18 +67,32 @@ class Snapshot:
     @property
     def name(self) -> str:
         """The file name the raw zone stores the snapshot under."""
-        return self.source.rstrip("/").rsplit("/", 1)[-1] or "snapshot.json"
+        return snapshot_name(self.source)
+
+
+def snapshot_name(source: str) -> str:
+    """The file name a snapshot from `source` (path or URL) is stored under in the raw zone."""
+    return source.rstrip("/").rsplit("/", 1)[-1] or "snapshot.json"
+
+
+def fetch_content(source: str, timeout_s: float = 30.0) -> bytes:
+    """The bytes of a snapshot at a local path or an http(s) URL, exactly as received.
+
+    Raises `SnapshotUnreachable` (one line, naming the source) when there is nothing to read.
+    """
+    try:
+        if re.match(r"^https?://", source):
+            response = httpx.get(source, timeout=timeout_s, follow_redirects=True)
+            response.raise_for_status()
+            return response.content
+        return Path(source).read_bytes()
+    except (OSError, httpx.HTTPError) as error:
+        raise SnapshotUnreachable(f"{source}: could not be read ({error})") from error
 
 
 def fetch_snapshot(source: str, timeout_s: float = 30.0) -> Snapshot:
-    """Read a snapshot from a local path or an http(s) URL; the bytes are kept exactly as received."""
-    if re.match(r"^https?://", source):
-        response = httpx.get(source, timeout=timeout_s, follow_redirects=True)
-        response.raise_for_status()
-        content = response.content
-    else:
-        content = Path(source).read_bytes()
-    return parse_snapshot(source, content)
+    """Read and parse a snapshot from a local path or an http(s) URL."""
+    return parse_snapshot(source, fetch_content(source, timeout_s))
 
 
 def parse_snapshot(source: str, content: bytes) -> Snapshot:

@@ -19,7 +19,7 @@ from monitorlink.dag_factory import announce_batches, dag_arguments
 
 @dag(**dag_arguments("availability", "@daily", ["availability", "kafka", "ingestion"], __doc__))
 def availability() -> None:
-    """Pull → publish → land → announce."""
+    """Pull → publish → land → announce → check that every snapshot could be pulled."""
 
     @task
     def pull_snapshots() -> list[dict[str, Any]]:
@@ -49,7 +49,17 @@ def availability() -> None:
         stats = pipeline.land(load_settings(), [MessageRef(**item) for item in messages])
         return {"validated": stats.validated, "quarantined": stats.quarantined, "consumed": stats.consumed}
 
-    announce_batches("availability", land_events(publish_events(pull_snapshots())))
+    @task
+    def check_snapshots(pulled: list[dict[str, Any]], announced: int) -> None:
+        """Fail the run, after the good snapshots have landed, when one of them could not be pulled."""
+        from airflow.exceptions import AirflowFailException
+
+        failed = [f"{item['origin']}: {item['error']}" for item in pulled if item["error"]]
+        if failed:
+            raise AirflowFailException("; ".join(failed))
+
+    pulled = pull_snapshots()
+    check_snapshots(pulled, announce_batches("availability", land_events(publish_events(pulled))))
 
 
 availability()

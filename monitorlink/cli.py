@@ -95,7 +95,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         + f". Alerts: {_alert_counts(alert_events)}; open ones: `monitorlink alerts list`, "
         "an overview: `monitorlink status`."
     )
-    return 0
+    return 1 if any(item.error for item in pulled) else 0
 
 
 @contextlib.contextmanager
@@ -320,15 +320,22 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _pull(settings: Settings, args: argparse.Namespace) -> int:
-    broker.require(settings)
-    pulled = availability.pull(settings, tuple(args.source) or None)
-    published = availability.publish(settings, pulled, force=args.force)
+    """Pull, publish and land: an embedded broker keeps its topics in memory, so a pull that started
+    one waits until its events are in the lake before stopping it again."""
+    with _broker_session(settings):
+        pulled = availability.pull(settings, tuple(args.source) or None)
+        published = availability.publish(settings, pulled, force=args.force)
+        stats = availability.land(settings, [ref for item in published for ref in item.messages])
     for item in pulled:
-        console.print(f"{item.origin}: {item.rows} rows, {'new' if item.is_new else 'already in the lake'}")
+        state = "new" if item.is_new else "already in the lake"
+        console.print(
+            f"{item.origin}: " + (f"failed: {item.error}" if item.error else f"{item.rows} rows, {state}")
+        )
     console.print(
-        f"published {sum(len(p.messages) for p in published)} events to {settings.availability_topic}"
+        f"published {sum(len(p.messages) for p in published)} events to {settings.availability_topic}; "
+        f"landed {stats.validated} validated, {stats.quarantined} quarantined"
     )
-    return 0
+    return 1 if any(item.error for item in pulled) else 0
 
 
 def _build(settings: Settings, args: argparse.Namespace) -> int:
@@ -509,7 +516,7 @@ def parser() -> argparse.ArgumentParser:
     broker_cmd.set_defaults(handler=_broker)
 
     pull = commands.add_parser(
-        "pull-availability", help="pull waiting-time snapshots and publish their events"
+        "pull-availability", help="pull waiting-time snapshots, publish their events and land them"
     )
     pull.add_argument("--source", action="append", default=[], help="path or URL (repeatable)")
     pull.add_argument(

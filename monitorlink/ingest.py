@@ -189,7 +189,10 @@ class Ingester:
             )
         if broken_text:
             reason = "a text holds a lone surrogate (\\ud800–\\udfff), which is no Unicode character"
-            return _Row(message, None, [RuleFailure("text_is_unicode", reason)])
+            # the event id, where it is sound text, goes along: replay then knows the event has landed
+            event_id = event.get("event_id")
+            known = {"event_id": event_id} if not _has_lone_surrogate(event_id) else None
+            return _Row(message, known, [RuleFailure("text_is_unicode", reason)])
         version = event.get("schema_version")
         if version in self.feed.reads_versions and self.feed.upgrade is not None:
             return _Row(message, self.feed.upgrade(event))

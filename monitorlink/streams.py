@@ -73,7 +73,7 @@ def publish_events(
     sent = []
     try:
         for event in events:
-            value = json.dumps(event, ensure_ascii=False, default=str).encode("utf-8")
+            value = event_bytes(event)
             key = event.get(key_field)
             future = producer.send(topic, key=None if key is None else str(key).encode("utf-8"), value=value)
             sent.append((future, hashlib.sha256(value).hexdigest()))
@@ -86,6 +86,15 @@ def publish_events(
         topic=topic,
         messages=[MessageRef(topic, meta.partition, meta.offset, digest) for meta, digest in acknowledged],
     )
+
+
+def event_bytes(event: dict[str, Any]) -> bytes:
+    """An event as UTF-8 JSON; text that UTF-8 cannot carry (a lone surrogate a supplier sent) goes
+    escaped, so the event still travels and the ingester's `text_is_unicode` rule quarantines it."""
+    try:
+        return json.dumps(event, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(event, default=str).encode("ascii")
 
 
 def new_consumer(settings: Settings, topic: str) -> KafkaConsumer:

@@ -28,6 +28,8 @@ def snapshot_table(pulled: list[PulledSnapshot], published: dict[str, int]) -> T
     for item in pulled:
         sent = published.get(item.raw_path)
         note = str(sent) if sent is not None else "0 (same bytes already ingested)"
+        if item.error is not None:
+            note = f"0 — failed: {item.error}"
         table.add_row(item.origin.rsplit("/", 1)[-1], str(item.rows), note, item.raw_path)
     return table
 

@@ -41,6 +41,16 @@ def environment(values: dict[str, str], unset: tuple[str, ...] = ()) -> Iterator
                 os.environ[name] = value
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--fault-budget full` makes the fault suite (tests/faults) try as much as `make faults` reports."""
+    parser.addoption(
+        "--fault-budget",
+        choices=("small", "full"),
+        default="small",
+        help="how much the fault suite tries: small (inside make test) or full (make faults)",
+    )
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

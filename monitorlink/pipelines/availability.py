@@ -23,13 +23,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PulledSnapshot:
-    """A snapshot kept in the raw zone; `is_new` is False when the same bytes were pulled before."""
+    """A snapshot kept in the raw zone; `is_new` is False when the same bytes were pulled before.
+
+    `error` says why a snapshot failed on its own (unreachable, or not a snapshot: then its bytes are
+    still in the raw zone, `raw_path`); the other snapshots of the pull go on without it.
+    """
 
     origin: str
     raw_path: str
     sha256: str
     rows: int
     is_new: bool
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,42 +58,64 @@ def feed(settings: Settings) -> Feed:
 
 
 def pull(settings: Settings, sources: tuple[str, ...] | None = None) -> list[PulledSnapshot]:
-    """Fetch each snapshot (path or URL) and keep its bytes in the raw zone with checksum and manifest."""
+    """Fetch each snapshot (path or URL) and keep its bytes in the raw zone with checksum and manifest.
+
+    Each snapshot succeeds or fails on its own: one that cannot be read or is no snapshot is reported
+    with its error and the pull goes on with the next.
+    """
     lake = Lake(settings.lake_root)
-    pulled = []
-    for source in sources or settings.snapshot_sources:
-        snapshot = availability.fetch_snapshot(source)
-        record, is_new = lake.store_raw(availability.SOURCE_NAME, snapshot.name, snapshot.content, source)
-        pulled.append(PulledSnapshot(source, record.path, record.sha256, len(snapshot.rows), is_new))
-        log.info(
-            "pulled %s: %d rows, %s", source, len(snapshot.rows), "new" if is_new else "already in the lake"
-        )
-    return pulled
+    return [pull_one(lake, source) for source in sources or settings.snapshot_sources]
+
+
+def pull_one(lake: Lake, source: str) -> PulledSnapshot:
+    """Fetch one snapshot into the raw zone; bytes that are no snapshot are kept too, with the reason."""
+    try:
+        content = availability.fetch_content(source)
+    except availability.SnapshotUnreachable as error:
+        log.error("%s", error)
+        return PulledSnapshot(source, "", "", 0, False, str(error))
+    record, is_new = lake.store_raw(
+        availability.SOURCE_NAME, availability.snapshot_name(source), content, source
+    )
+    try:
+        rows = len(availability.parse_snapshot(source, content).rows)
+    except availability.SnapshotFormatError as error:
+        log.error("%s (kept in the raw zone as %s)", error, record.path)
+        return PulledSnapshot(source, record.path, record.sha256, 0, is_new, str(error))
+    log.info("pulled %s: %d rows, %s", source, rows, "new" if is_new else "already in the lake")
+    return PulledSnapshot(source, record.path, record.sha256, rows, is_new)
 
 
 def publish(settings: Settings, pulled: list[PulledSnapshot], force: bool = False) -> list[Published]:
-    """Publish the events of newly pulled snapshots (all of them with `force`) from the raw zone copy.
+    """Publish the events of pulled snapshots that have not landed yet (all of them with `force`).
 
     A snapshot is the overview's whole list (a full-state source, `MONITORLINK_AVAILABILITY_FEED`): with
     its figures go withdrawals of the offers that left the list, against its neighbours in the raw zone.
-    Figures are sent as pulled (a forced re-pull lands them in quarantine as duplicates, visibly); a
-    withdrawal is derived, not delivered, so one that already landed (an out-of-order list derives it
-    again) or that another list of this pull carries is not sent twice.
+    A new snapshot sends all its figures; one pulled before sends those in neither lake zone (a pull
+    that stopped between the raw zone and the broker is finished by pulling again). With `force`, all
+    figures go again (they land in quarantine as duplicates, visibly). A withdrawal is derived, not
+    delivered, so one that already landed (an out-of-order list derives it again) or that another list
+    of this pull carries is not sent twice. Snapshots that failed to pull are skipped.
     """
     published = []
     lake = Lake(settings.lake_root)
     known = known_lists(lake)
     sent = {row["event_id"] for row in lake.read_columns("validated", availability.SOURCE_NAME, ["event_id"])}
+    landed = sent | {
+        row["event_id"] for row in lake.read_columns("quarantine", availability.SOURCE_NAME, ["event_id"])
+    }
     for item in pulled:
-        if not (item.is_new or force):
+        if item.error is not None or item.raw_path not in known:
             continue
-        # a raw file that is no snapshot is not among the known lists: parsing it again says why
-        snapshot = known.get(item.raw_path) or availability.parse_snapshot(
-            item.origin, (settings.lake_root / item.raw_path).read_bytes()
+        listed = availability.full_state_events(
+            known[item.raw_path], list(known.values()), settings.availability_feed
         )
-        listed = availability.full_state_events(snapshot, list(known.values()), settings.availability_feed)
         figures = [event for event in listed if event["event_type"] == "figure"]
+        if not (item.is_new or force):
+            figures = [event for event in figures if event["event_id"] not in landed]
         events = figures + unique_events([e for e in listed if e["event_type"] == "withdrawal"], sent)
+        if not (events or item.is_new):
+            continue
         report = publish_events(settings, settings.availability_topic, events, key_field="offer_key")
         log.info("published %d events from %s to %s", len(report.messages), item.origin, report.topic)
         published.append(Published(item.raw_path, report.messages))
