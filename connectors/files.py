@@ -40,17 +40,37 @@ class ParsedTable:
     problems: list[RuleFailure] = field(default_factory=list)
 
 
-def decode(content: bytes) -> tuple[str, str]:
-    """Text and the encoding it was in: UTF-8 (with or without BOM) or, failing that, Windows-1252.
+#: Single-byte code pages older deliveries come in: Windows-1252, and DOS Latin-1 (cp850, which agrees
+#: with cp437 on the Dutch letters) from exports of older case systems.
+LEGACY_ENCODINGS = ("cp1252", "cp850")
+#: The accented letters Dutch text is made of; any other non-ASCII character counts against a decoding.
+_DUTCH_LETTERS = frozenset("àáâäèéêëìíîïòóôöùúûüçñ")
 
-    cp1252 decodes almost any bytes, so UTF-8 is tried first and strictly; older deliveries are cp1252.
+
+def decode(content: bytes) -> tuple[str, str]:
+    """Text and the encoding it was in: UTF-8 (with or without BOM) or, failing that, a legacy code page.
+
+    UTF-8 is tried first and strictly. A single-byte code page decodes any bytes, so between cp1252 and
+    cp850 the one that reads as Dutch wins: `ë` is 0xEB in cp1252 but 0x89 in cp850, where cp1252 would
+    show `‰` — a header `reden_beëindiging` would no longer match its column. A tie is cp1252.
     """
     if content.startswith(b"\xef\xbb\xbf"):
         return content[3:].decode("utf-8"), "utf-8-sig"
     try:
         return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return content.decode("cp1252"), "cp1252"
+        texts = {encoding: content.decode(encoding, errors="replace") for encoding in LEGACY_ENCODINGS}
+        best = max(LEGACY_ENCODINGS, key=lambda encoding: _reads_as_dutch(texts[encoding]))
+        return texts[best], best
+
+
+def _reads_as_dutch(text: str) -> int:
+    """Dutch accented letters minus other non-ASCII characters (typographic marks, box drawing)."""
+    score = 0
+    for character in text:
+        if not character.isascii():
+            score += 1 if character in _DUTCH_LETTERS else -1
+    return score
 
 
 def sniff_delimiter(text: str, expected: str = ";") -> str:
@@ -119,11 +139,11 @@ def read_csv(content: bytes, contract: Contract) -> ParsedTable:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     headers = next(reader, [])
     mapping, table = map_columns(headers, contract)
-    if encoding == "cp1252":
+    if encoding in LEGACY_ENCODINGS:
         table.flags.append(
             RuleFailure(
                 "encoding_not_utf8",
-                "file is Windows-1252, not UTF-8; read as cp1252",
+                f"file is {encoding}, not UTF-8; read as {encoding}",
                 "encoding",
                 encoding,
                 "warning",
@@ -139,12 +159,23 @@ def read_csv(content: bytes, contract: Contract) -> ParsedTable:
                 "warning",
             )
         )
-    for line_number, cells in enumerate(reader, start=2):
+    for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue
+        if len(cells) != len(headers):
+            table.problems.append(_row_shape_problem(reader.line_num, len(cells), len(headers)))
         table.rows.append({f.name: cells[i] if i < len(cells) else None for i, f in mapping.items()})
-        table.row_numbers.append(line_number)
+        table.row_numbers.append(reader.line_num)
     return table
+
+
+def _row_shape_problem(line_number: int, cells: int, headers: int) -> RuleFailure:
+    """A row with another number of fields than the header: a truncated file, a stray delimiter or quote."""
+    reason = (
+        f"line {line_number} has {cells} fields where the header has {headers} "
+        "(a truncated file, a stray delimiter or an unclosed quote)"
+    )
+    return RuleFailure("row_fields_match_header", reason, "line", line_number)
 
 
 def read_records(records: Iterable[Mapping[str, Any]], contract: Contract, first_row: int = 1) -> ParsedTable:

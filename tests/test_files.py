@@ -17,6 +17,7 @@ from connectors.files import (
     to_contract_type,
 )
 from monitorlink.contracts import load_contract
+from monitorlink.simulator.tmsd import HEADER
 from tests.factories import tmsd_row
 
 TMSD = load_contract("tmsd.v1")
@@ -26,6 +27,26 @@ def test_utf8_with_or_without_bom_and_cp1252_are_told_apart() -> None:
     assert decode("reden_beëindiging".encode()) == ("reden_beëindiging", "utf-8")
     assert decode(b"\xef\xbb\xbfa;b") == ("a;b", "utf-8-sig")
     assert decode("reden_beëindiging".encode("cp1252")) == ("reden_beëindiging", "cp1252")
+
+
+def test_a_dos_code_page_is_recognised_so_its_headers_still_match() -> None:
+    row = tmsd_row(einddatum="2023-06-30", **{"reden_beëindiging": "12"})
+    content = f"{';'.join(HEADER)}\r\n{';'.join(row)}\r\n".encode("cp850")
+    assert b"be\x89indiging" in content  # ë is 0x89 in cp850, where cp1252 has ‰
+    table = read_csv(content, TMSD)
+    assert decode(content)[1] == "cp850"
+    assert [f.rule for f in table.flags] == ["encoding_not_utf8"] and table.problems == []
+    assert table.rows[0]["reden_beeindiging"] == "12"
+    assert decode("één café".encode("cp1252")) == ("één café", "cp1252")
+
+
+@pytest.mark.parametrize("cut", [1, 7, 20])
+def test_a_file_cut_inside_its_last_row_names_that_line(cut: int) -> None:
+    row = ";".join(tmsd_row())
+    text = f"{';'.join(HEADER)}\r\n{row}\r\n{row}"
+    table = read_csv(text[: len(text) - len(row) + cut].encode(), TMSD)
+    assert [(f.rule, f.value) for f in table.problems] == [("row_fields_match_header", 3)]
+    assert "line 3 has" in table.problems[0].reason
 
 
 def test_the_delimiter_is_read_from_the_header_line() -> None:
