@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from connectors.files import ParsedTable, read_records
+from connectors.files import ParsedTable, read_records, redact_text
 from monitorlink.contracts import Contract, load_contract
 
 CONTRACT = load_contract("cbs.v1")
@@ -201,5 +201,5 @@ def _row(
 
 
 def redact(content: bytes, replacements: Mapping[str, str]) -> bytes:
-    """CBS tables are aggregates without identifiers; nothing to replace."""
-    return content
+    """CBS tables are aggregates without identifiers; a number that got into a text is masked all the same."""
+    return redact_text(content, replacements)

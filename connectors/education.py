@@ -9,6 +9,8 @@ stop at the totals row, and the totals are checked against the rows above them (
 from __future__ import annotations
 
 import io
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zipfile import BadZipFile
@@ -16,8 +18,16 @@ from zipfile import BadZipFile
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from connectors.files import ParsedTable, map_columns, normalise_header, to_contract_type
+from connectors.files import (
+    ParsedTable,
+    map_columns,
+    normalise_header,
+    redact_text,
+    redact_tokens,
+    to_contract_type,
+)
 from monitorlink.contracts import Contract, load_contract
+from monitorlink.pseudonym import bsn_tokens, mask_bsns
 from monitorlink.quality import RuleFailure
 
 PUPILS = load_contract("education_pupils.v1")
@@ -104,14 +114,37 @@ def _check_totals(table: ParsedTable, cells: Sequence[Any], mapping: dict[int, A
 
 
 def redact(content: bytes, replacements: Mapping[str, str]) -> bytes:
-    """The workbook with cells holding a delivered citizen service number replaced by its pseudonym."""
-    workbook = load_workbook(io.BytesIO(content))
+    """The workbook with every delivered citizen service number replaced: its pseudonym where it fills an
+    identifier cell, the mask where it stands in any other text. Bytes that are no workbook (a text file
+    named .xlsx, quarantined as unreadable) are redacted as text; a workbook without any number in its
+    texts is kept byte for byte, and one that does not open cannot be searched and is kept as received.
+    """
+    if not content.startswith(b"PK"):
+        return redact_text(content, replacements)
+    if not (replacements or _holds_bsn(content)):
+        return content
+    try:
+        workbook = load_workbook(io.BytesIO(content))
+    except (BadZipFile, InvalidFileException, OSError, ValueError, KeyError):
+        return content
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 text = str(cell.value).strip() if cell.value is not None else ""
                 if text in replacements:
                     cell.value = replacements[text]
+                elif isinstance(cell.value, str):
+                    cell.value = mask_bsns(redact_tokens(cell.value, replacements))
     sink = io.BytesIO()
     workbook.save(sink)
     return sink.getvalue()
+
+
+def _holds_bsn(content: bytes) -> bool:
+    """Whether any XML part of the workbook (shared strings, sheets) holds a 9-digit valid BSN."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = [name for name in archive.namelist() if name.endswith(".xml")]
+            return any(bsn_tokens(archive.read(name).decode("utf-8", "replace")) for name in parts)
+    except (BadZipFile, OSError, ValueError, zlib.error):
+        return False

@@ -7,6 +7,7 @@ about *content*: a cp1252 file, a comma-separated file or a header with stray sp
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from monitorlink.contracts import Contract, Field
+from monitorlink.pseudonym import BSN_MASK, bsn_tokens
 from monitorlink.quality import RuleFailure
 
 #: The CBS/TMSD way of saying "suppressed": a lone dot (sometimes padded).
@@ -59,8 +61,11 @@ def decode(content: bytes) -> tuple[str, str]:
     try:
         return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        texts = {encoding: content.decode(encoding, errors="replace") for encoding in LEGACY_ENCODINGS}
-        best = max(LEGACY_ENCODINGS, key=lambda encoding: _reads_as_dutch(texts[encoding]))
+        texts = {}
+        for encoding in LEGACY_ENCODINGS:  # cp1252 leaves five bytes undefined; cp850 defines all 256
+            with contextlib.suppress(UnicodeDecodeError):
+                texts[encoding] = content.decode(encoding)
+        best = max(texts, key=lambda encoding: _reads_as_dutch(texts[encoding]))
         return texts[best], best
 
 
@@ -285,10 +290,28 @@ def _timestamp(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def redact_tokens(text: str, replacements: Mapping[str, str]) -> str:
+    """`text` with each standalone token in `replacements` swapped."""
+    if not replacements:
+        return text
+    pattern = re.compile(r"\b(" + "|".join(re.escape(token) for token in replacements) + r")\b")
+    return pattern.sub(lambda match: replacements[match.group(1)], text)
+
+
+def mask_bsns_in_text(content: bytes) -> tuple[bytes, int]:
+    """A text file with every valid BSN in it masked (for files kept whole, such as snapshots), and how
+    many distinct numbers were masked; bytes without one come back unchanged."""
+    found = set(bsn_tokens(decode(content)[0]))
+    if not found:
+        return content, 0
+    return redact_text(content, dict.fromkeys(found, BSN_MASK)), len(found)
+
+
 def redact_text(content: bytes, replacements: Mapping[str, str]) -> bytes:
     """The same text file with each standalone token in `replacements` swapped, in its own encoding."""
+    if not replacements:
+        return content
     text, encoding = decode(content)
-    pattern = re.compile(r"\b(" + "|".join(re.escape(token) for token in replacements) + r")\b")
-    redacted = pattern.sub(lambda match: replacements[match.group(1)], text)
+    redacted = redact_tokens(text, replacements)
     prefix = b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b""
     return prefix + redacted.encode("utf-8" if encoding == "utf-8-sig" else encoding)

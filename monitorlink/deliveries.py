@@ -31,11 +31,19 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from connectors.files import SUPPRESSED, ParsedTable, to_contract_type
+from connectors.files import SUPPRESSED, ParsedTable, decode, to_contract_type
 from monitorlink.config import PROJECT_ROOT
 from monitorlink.contracts import Contract
 from monitorlink.lake import Lake, new_batch_id, write_atomic
-from monitorlink.pseudonym import MissingPseudonymKey, is_bsn, pseudonym_key, pseudonymise
+from monitorlink.pseudonym import (
+    BSN_MASK,
+    MissingPseudonymKey,
+    bsn_tokens,
+    is_bsn,
+    mask_bsns,
+    pseudonym_key,
+    pseudonymise,
+)
 from monitorlink.quality import RuleFailure, Suite, load_suite, validate
 
 log = logging.getLogger(__name__)
@@ -335,9 +343,15 @@ class DeliveryProcessor:
                 value = raw.get(f.name)
                 if f.pseudonym and value is not None and is_bsn(str(value).strip()):
                     bsn = str(value).strip()
-                    value = replacements.setdefault(bsn, pseudonymise(bsn, key))
+                    value = replacements[bsn] = pseudonymise(bsn, key)
                     reason = "a citizen service number was delivered; replaced by its keyed pseudonym"
                     failures.append(RuleFailure("bsn_pseudonymised", reason, f.name, None, "warning"))
+                elif isinstance(value, str) and bsn_tokens(value):
+                    for bsn in bsn_tokens(value):
+                        replacements.setdefault(bsn, BSN_MASK)
+                    value = mask_bsns(value)
+                    reason = f"a citizen service number in {f.name} was removed ({BSN_MASK})"
+                    failures.append(RuleFailure("bsn_removed", reason, f.name, None, "warning"))
                 try:
                     typed = to_contract_type(value, f)
                 except ValueError as error:
@@ -418,11 +432,8 @@ class DeliveryProcessor:
         stamp = self._stamps.get(prepared.sha256)
         now = stamp[1] if stamp else datetime.now(UTC)
         batch_id = stamp[0] if stamp else new_batch_id(now)
-        stored = (
-            self.connector.redact(prepared.content, prepared.replacements)
-            if prepared.replacements
-            else prepared.content
-        )
+        _mask_bsns_outside_rows(prepared)
+        stored = self.connector.redact(prepared.content, prepared.replacements)
         record, _ = self.lake.store_raw(
             self.connector.source,
             prepared.name,
@@ -538,10 +549,20 @@ class DeliveryProcessor:
             handle.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
 
 
+def _mask_bsns_outside_rows(prepared: _Prepared) -> None:
+    """Numbers the rows did not show (a file that could not be read, an envelope field) are masked in
+    the raw copy too; a workbook's connector searches its own cells."""
+    if prepared.content.startswith(b"PK"):
+        return
+    for bsn in bsn_tokens(decode(prepared.content)[0]):
+        prepared.replacements.setdefault(bsn, BSN_MASK)
+
+
 def _shown(value: Any) -> Any:
-    """A value as it may appear in a reason: plain text or number, never a long blob."""
-    text = value if isinstance(value, int | float) else str(value)
-    return text[:80] if isinstance(text, str) else text
+    """A value as it may appear in a reason: plain text or number, never a long blob or a BSN."""
+    if isinstance(value, int | float):
+        return BSN_MASK if is_bsn(str(value)) else value
+    return mask_bsns(str(value)[:80])
 
 
 def delivery_log_path(lake: Lake, source: str) -> Path:

@@ -61,6 +61,15 @@ def pseudonymise(bsn: str, key: bytes) -> str:
     return hmac.new(key, bsn.encode("ascii"), hashlib.sha256).hexdigest()
 
 
+#: What a citizen service number in free text becomes: it has no analytic use there, so no pseudonym.
+BSN_MASK = "[BSN]"
+
+
+def mask_bsns(text: str) -> str:
+    """`text` with every standalone valid BSN replaced by `BSN_MASK` (reasons, logs, free text)."""
+    return BSN_LIKE_TOKEN.sub(lambda match: BSN_MASK if is_bsn(match.group(0)) else match.group(0), text)
+
+
 def bsn_tokens(text: str) -> list[str]:
     """Every standalone 9-digit token in `text` that passes the 11-check (for scans of outputs)."""
     return [token for token in BSN_LIKE_TOKEN.findall(text) if is_bsn(token)]

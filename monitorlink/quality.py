@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from monitorlink.pseudonym import mask_bsns
+
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 import great_expectations as gx  # noqa: E402  (its import logs at INFO unless silenced first)
@@ -51,9 +53,9 @@ class RuleFailure:
         return self.severity == "critical"
 
     def describe(self) -> str:
-        """One line for people: `rule: reason (column=value)`."""
+        """One line for people: `rule: reason (column=value)`; a citizen service number in it is masked."""
         where = f" ({self.column}={self.value!r})" if self.column else ""
-        return f"{self.rule}: {self.reason}{where}"
+        return mask_bsns(f"{self.rule}: {self.reason}{where}")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from connectors.availability import (
     EVENT_SCHEMA,
     Snapshot,
     SnapshotFormatError,
+    SnapshotUnreachable,
     fetch_snapshot,
     full_state_events,
     map_location,
@@ -138,10 +139,8 @@ def test_snapshot_from_url_equals_snapshot_from_file(snapshot_server: str) -> No
     assert list(snapshot_events(from_url)) == list(snapshot_events(from_file))
 
 
-def test_missing_url_fails_with_the_status(snapshot_server: str) -> None:
-    import httpx
-
-    with pytest.raises(httpx.HTTPStatusError, match="404"):
+def test_missing_url_fails_with_one_line_naming_it_and_the_status(snapshot_server: str) -> None:
+    with pytest.raises(SnapshotUnreachable, match=r"missing\.json: could not be read .*404"):
         fetch_snapshot(f"{snapshot_server}/missing.json")
 
 

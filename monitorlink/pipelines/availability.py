@@ -6,12 +6,14 @@ counts, event ids) so they can travel between Airflow tasks as XCom.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from connectors import availability
+from connectors.files import mask_bsns_in_text
 from monitorlink.config import Settings
 from monitorlink.ingest import Feed, Ingester, IngestStats, run_consumer
 from monitorlink.lake import Lake
@@ -74,11 +76,18 @@ def pull_one(lake: Lake, source: str) -> PulledSnapshot:
     except availability.SnapshotUnreachable as error:
         log.error("%s", error)
         return PulledSnapshot(source, "", "", 0, False, str(error))
+    # a citizen service number in a snapshot's text never reaches the lake or the topic
+    stored, masked = mask_bsns_in_text(content)
     record, is_new = lake.store_raw(
-        availability.SOURCE_NAME, availability.snapshot_name(source), content, source
+        availability.SOURCE_NAME,
+        availability.snapshot_name(source),
+        stored,
+        source,
+        received_sha256=hashlib.sha256(content).hexdigest() if masked else None,
+        redacted_values=masked,
     )
     try:
-        rows = len(availability.parse_snapshot(source, content).rows)
+        rows = len(availability.parse_snapshot(source, stored).rows)
     except availability.SnapshotFormatError as error:
         log.error("%s (kept in the raw zone as %s)", error, record.path)
         return PulledSnapshot(source, record.path, record.sha256, 0, is_new, str(error))
