@@ -13,7 +13,7 @@ SUPERSET_STAMP := $(SUPERSET_VENV)/.monitorlink-installed
 # The browser the dashboard tests drive (Debian's package; Playwright's own download is not reachable).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install superset browser run test test-fast lint typecheck up down status docs bench clean
+.PHONY: help install superset browser run test test-fast faults lint typecheck up down status docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,8 +43,13 @@ run: install ## start the embedded defaults, run every pipeline once on simulate
 test: install superset browser lint typecheck ## lint, type-check, run every test (real broker, dbt, GX, Airflow, Superset, Chromium)
 	$(BIN)/pytest -q
 
-test-fast: install ## unit tests only (no broker, dbt or Airflow)
-	$(BIN)/pytest -q -m "not integration"
+test-fast: install ## unit tests only (no broker, dbt, Airflow or fault suite)
+	$(BIN)/pytest -q -m "not integration and not faults"
+
+faults: install ## the fault suite at full budget (fuzzing, random kills, broker loss, 2,000 reads, BSN seeding) → docs/reliability.md
+	rm -f var/faults/figures.jsonl
+	$(BIN)/pytest -q tests/faults --fault-budget full; status=$$?; \
+	  $(BIN)/python -m tests.faults.report --write docs/reliability.md || status=1; exit $$status
 
 lint: install ## ruff
 	$(BIN)/ruff check .

@@ -223,6 +223,20 @@ def _backfill(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _recheck(settings: Settings, args: argparse.Namespace) -> int:
+    _warn_dev_mode()
+    outcomes = recovery.recheck(settings, args.source, tuple(args.batch))
+    console.print(delivery_outcomes_table(args.source, outcomes))
+    landed = sum(1 for outcome in outcomes if outcome.outcome == "validated")
+    with _notifying(settings):
+        result = transform.rebuild(settings, [args.source])
+    console.print(
+        f"checked {len(outcomes)} quarantined deliveries again: {landed} landed, {len(outcomes) - landed} "
+        f"still quarantined; published {result.published_path} ({result.seconds:.1f} s)"
+    )
+    return 0
+
+
 def _replay(settings: Settings, args: argparse.Namespace) -> int:
     with _broker_session(settings):
         report = recovery.replay(settings, everything=args.all)
@@ -570,6 +584,15 @@ def parser() -> argparse.ArgumentParser:
     backfill_cmd.add_argument("--from", dest="period_from", required=True, help="first period, e.g. 2024Q1")
     backfill_cmd.add_argument("--to", dest="period_to", required=True, help="last period, e.g. 2024Q4")
     backfill_cmd.set_defaults(handler=_backfill)
+
+    recheck_cmd = commands.add_parser(
+        "recheck", help="check quarantined deliveries again from the raw zone (after a reference fix)"
+    )
+    recheck_cmd.add_argument("--source", required=True, choices=[*FILE_SOURCES, "cbs"])
+    recheck_cmd.add_argument(
+        "--batch", action="append", default=[], help="only this quarantined batch (repeatable; default: all)"
+    )
+    recheck_cmd.set_defaults(handler=_recheck)
 
     replay_cmd = commands.add_parser(
         "replay", help="re-publish events the broker lost, from the lake (after a broker restart)"

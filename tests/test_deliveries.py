@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import pytest
 
 from connectors import tmsd
-from monitorlink import quality_report
+from monitorlink import deliveries, quality_report, recovery
 from monitorlink.config import Settings
 from monitorlink.deliveries import DeliveryProcessor, delivery_log, delivery_log_path
 from monitorlink.lake import Lake
 from monitorlink.pipelines.deliveries import land_folder
 from monitorlink.pipelines.watch import watch
 from monitorlink.pseudonym import MissingPseudonymKey
+from monitorlink.quality import load_suite
 from monitorlink.sources import FILE_SOURCES
 from tests.factories import tmsd_file as _file
 from tests.factories import tmsd_row as _row
@@ -198,3 +201,36 @@ def test_the_watcher_makes_the_landing_folders_before_its_first_round(settings: 
     stop.set()
     watch(settings, stop)
     assert all((settings.landing_root / source).is_dir() for source in FILE_SOURCES)
+
+
+def test_a_quarantined_delivery_lands_when_checked_again_after_a_reference_fix(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    lake = Lake(settings.lake_root)
+    content = _file(_row(gemeente_code="GM9999"), _row(client_pseudo_id="b" * 64, gemeente_code="GM9999"))
+    (first,) = DeliveryProcessor(lake, tmsd).process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", content, "test")])
+    assert first.outcome == "quarantined" and "gemeente_code_known" in first.critical
+
+    (unchanged,) = recovery.recheck(settings, "tmsd")
+    assert (unchanged.outcome, unchanged.batch_id) == ("quarantined", first.batch_id)
+
+    # the fix: GM9999 becomes a known municipality (a new code in the seed and its suite)
+    fixed_suite = tmp_path / "tmsd.v1.json"
+    document = json.loads(tmsd.CONTRACT.suite.read_text(encoding="utf-8"))
+    for expectation in document["expectations"]:
+        if expectation["meta"]["rule"] == "gemeente_code_known":
+            expectation["kwargs"]["value_set"].append("GM9999")
+    fixed_suite.write_text(json.dumps(document), encoding="utf-8")
+    monkeypatch.setattr(
+        deliveries,
+        "load_suite",
+        lambda path: load_suite(fixed_suite if path == tmsd.CONTRACT.suite else path),
+    )
+    (landed,) = recovery.recheck(settings, "tmsd", (str(first.batch_id),))
+
+    assert (landed.outcome, landed.batch_id) == ("validated", first.batch_id)
+    assert [o.outcome for o in delivery_log(lake, "tmsd")] == ["validated"], "its log line now says so"
+    assert _validated_rows(lake) == 2 and lake.parquet_files("quarantine", "tmsd") == []
+    with pytest.raises(ValueError, match="no quarantined tmsd delivery has batch id nope"):
+        recovery.recheck(settings, "tmsd", ("nope",))

@@ -38,3 +38,9 @@ BUDGETS = {
 def budget(request: pytest.FixtureRequest) -> Budget:
     """The budget chosen on the command line (`--fault-budget full` in `make faults`)."""
     return BUDGETS[str(request.config.getoption("fault_budget"))]
+
+
+@pytest.fixture(autouse=True)
+def development_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite lands simulated data only, so the public development key is the right one."""
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
