@@ -50,3 +50,30 @@ def test_every_compression_codec_and_a_tombstone_from_librdkafka(kafka_settings:
     ]
     assert [row["failed_rules"] for row in quarantined] == [["message_has_value"]]
     assert (stats.validated, stats.quarantined) == (len(events), 1)
+
+
+def test_headers_an_oversized_event_and_a_poison_message_never_stop_the_stream(
+    kafka_settings: Settings,
+) -> None:
+    first, big, last = list(snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_14))))[:3]
+    big["note"] = "lange toelichting " * 150_000  # about 2.7 MB, beyond every client's 1 MB default
+    producer = Producer(
+        {"bootstrap.servers": kafka_settings.bootstrap_servers, "message.max.bytes": 8_000_000}
+    )
+    topic = kafka_settings.availability_topic
+    producer.produce(topic, value=json.dumps(first), headers=[("trace-id", b"\x00\xff"), ("source", "crm")])
+    producer.produce(topic, value=json.dumps(big))
+    producer.produce(
+        topic, value=b"\x00\x01 not json", headers=[("content-type", "application/octet-stream")]
+    )
+    producer.produce(topic, value=json.dumps(last))
+    assert producer.flush(30) == 0
+
+    stats = ingest(kafka_settings, idle_seconds=5)
+
+    lake = Lake(kafka_settings.lake_root)
+    landed = {row["event_id"] for row in lake.read_columns("validated", "availability", ["event_id"])}
+    quarantined = lake.read_columns("quarantine", "availability", ["event_id", "failed_rules"])
+    assert {first["event_id"], big["event_id"], last["event_id"]} <= landed
+    assert [row["failed_rules"] for row in quarantined] == [["message_is_json"]]
+    assert (stats.consumed, stats.validated, stats.quarantined) == (4, 3, 1)
