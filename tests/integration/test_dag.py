@@ -84,6 +84,7 @@ def test_availability_dag_lands_and_announces_the_snapshots_and_the_warehouse_da
         "publish_events",
         "land_events",
         "announce_batches",
+        "check_snapshots",
     ]
     run = dag.test()
     assert run.state == DagRunState.SUCCESS
