@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from monitorlink.lake import Lake, new_batch_id, write_atomic
@@ -120,6 +121,8 @@ class Ingester:
         self.stats = IngestStats()
         self._landed_offsets: dict[tuple[str, int, int], str] = {}
         self._landed_ids: dict[str, str] = {}
+        # checksums of landed messages that carried an event: the same bytes again are a re-delivery
+        self._landed_events: set[str] = set()
         self._last_validation: dict[str, Any] | None = None
         self.reload_ledger()
 
@@ -132,10 +135,13 @@ class Ingester:
                 self._landed_offsets[place] = row["_message_sha256"]
                 if row.get("event_id"):
                     self._landed_ids.setdefault(row["event_id"], f"{zone} {place[0]}[{place[1]}]@{place[2]}")
+                    self._landed_events.add(row["_message_sha256"])
 
     def has_landed(self, ref: MessageRef) -> bool:
-        """Whether exactly this produced message is in the lake (either zone)."""
-        return self._landed_offsets.get((ref.topic, ref.partition, ref.offset)) == ref.sha256
+        """Whether this produced message is in the lake (either zone): at its offset, or — for an event
+        sent again byte for byte (a replay, a forced re-pull, a producer's retry) — under its first."""
+        at_offset = self._landed_offsets.get((ref.topic, ref.partition, ref.offset)) == ref.sha256
+        return at_offset or ref.sha256 in self._landed_events
 
     def process(self, messages: Sequence[Message]) -> tuple[int, int]:
         """Land one micro-batch durably; returns (validated, quarantined). Offsets are the caller's job."""
@@ -147,7 +153,10 @@ class Ingester:
         if not fresh:
             return 0, 0
         self._last_validation = None
-        rows = [self._decode(message) for message in fresh]
+        rows = self._without_redeliveries([self._decode(message) for message in fresh])
+        self.stats.redelivered_skipped += len(fresh) - len(rows)
+        if not rows:
+            return 0, 0
         self._mark_duplicates(rows)
         self._validate(rows)
         now = datetime.now(UTC)
@@ -206,6 +215,21 @@ class Ingester:
                 message, event, [RuleFailure("schema_version_supported", reason, "schema_version", version)]
             )
         return _Row(message, event)
+
+    def _without_redeliveries(self, rows: list[_Row]) -> list[_Row]:
+        """The rows, less events whose exact bytes already landed (or came earlier in this batch).
+
+        The same event id in *other* bytes is no re-delivery: `_mark_duplicates` quarantines it.
+        """
+        kept, seen = [], set(self._landed_events)
+        for row in rows:
+            if _event_id(row) is not None and not row.failures and row.message.sha256 in seen:
+                log.info("skipped %s: the same bytes as an event that landed", _event_id(row))
+                continue
+            if _event_id(row) is not None:
+                seen.add(row.message.sha256)
+            kept.append(row)
+        return kept
 
     def _mark_duplicates(self, rows: list[_Row]) -> None:
         seen_in_batch: dict[str, str] = {}
@@ -273,6 +297,7 @@ class Ingester:
             if event_id is not None:
                 zone = "quarantine" if row.failures else "validated"
                 self._landed_ids.setdefault(event_id, f"{zone} {m.topic}[{m.partition}]@{m.offset}")
+                self._landed_events.add(m.sha256)
 
 
 def _event_id(row: _Row) -> str | None:
@@ -434,6 +459,12 @@ def _land_and_commit(consumer: KafkaConsumer, ingester: Ingester, polled: dict[A
         TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(records[-1].offset + 1, "", -1)
         for tp, records in polled.items()
     }
-    consumer.commit(offsets)
+    try:
+        consumer.commit(offsets)
+    except KafkaError as error:
+        # The batch is durable in the lake, whose ledger skips it when it comes again: a commit the
+        # broker could not take (it restarted, the group rebalanced) costs a re-read, never an event.
+        log.warning("could not commit offsets (%s); the lake's ledger skips these records if re-read", error)
+        return
     _failpoint("after_commit")
     log.info("landed batch: %d validated, %d quarantined, %d messages", validated, quarantined, len(messages))

@@ -74,7 +74,8 @@ def test_same_event_id_as_another_message_is_quarantined_with_where_it_landed(
     lake = Lake(settings.lake_root)
     ingester = Ingester(lake, feed(settings))
     ingester.process(_messages(events[:3]))
-    assert ingester.process(_messages([events[0], events[0]], first_offset=3)) == (0, 2)
+    changed = [{**events[0], "note": "gecorrigeerd"}, {**events[0], "note": "nogmaals"}]
+    assert ingester.process(_messages(changed, first_offset=3)) == (0, 2)
     quarantined = _zone_rows(lake, "quarantine")
     assert [r["failed_rules"] for r in quarantined] == [["unique_event_id"], ["unique_event_id"]]
     assert "already landed (validated availability.v1[0]@0)" in quarantined[0]["reasons"][0]
@@ -82,10 +83,26 @@ def test_same_event_id_as_another_message_is_quarantined_with_where_it_landed(
 
 def test_duplicate_inside_one_batch_keeps_the_first(settings: Settings, events: list[dict[str, Any]]) -> None:
     lake = Lake(settings.lake_root)
-    assert Ingester(lake, feed(settings)).process(_messages([events[0], events[1], events[0]])) == (2, 1)
+    changed = {**events[0], "note": "gecorrigeerd"}
+    assert Ingester(lake, feed(settings)).process(_messages([events[0], events[1], changed])) == (2, 1)
     (quarantined,) = _zone_rows(lake, "quarantine")
     assert quarantined["_kafka_offset"] == 2
     assert "this batch availability.v1[0]@0" in quarantined["reasons"][0]
+
+
+def test_an_event_sent_again_byte_for_byte_is_a_redelivery_at_any_offset(
+    settings: Settings, events: list[dict[str, Any]]
+) -> None:
+    """A replay racing an ingester, a forced re-pull or a producer's retry: the same bytes at new offsets."""
+    lake = Lake(settings.lake_root)
+    Ingester(lake, feed(settings)).process(_messages(events[:3]))
+    again = _messages([events[0], events[1], events[1]], first_offset=10)
+    restarted = Ingester(lake, feed(settings))
+
+    assert restarted.process(again) == (0, 0)
+    assert restarted.stats.redelivered_skipped == 3
+    assert all(restarted.has_landed(MessageRef(m.topic, m.partition, m.offset, m.sha256)) for m in again)
+    assert _zone_rows(lake, "quarantine") == [] and len(_zone_rows(lake, "validated")) == 3
 
 
 def test_unreadable_messages_are_quarantined_not_dropped(
