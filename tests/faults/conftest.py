@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from monitorlink.pseudonym import DEV_KEY
+from monitorlink.simulator import SimulationResult, simulate
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this folder `faults`, so `pytest -m "not faults"` leaves the suite out."""
@@ -44,3 +47,9 @@ def budget(request: pytest.FixtureRequest) -> Budget:
 def development_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """The suite lands simulated data only, so the public development key is the right one."""
     monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+
+
+@pytest.fixture(scope="session")
+def simulation(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
+    """Realistic deliveries of every source (with defects, revisions and re-deliveries), made once."""
+    return simulate(tmp_path_factory.mktemp("simulation"), DEV_KEY.encode())

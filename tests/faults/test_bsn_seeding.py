@@ -29,8 +29,8 @@ from monitorlink.deliveries import DeliveryProcessor
 from monitorlink.ingest import Ingester, Message
 from monitorlink.lake import Lake
 from monitorlink.pipelines import availability
-from monitorlink.pseudonym import DEV_KEY, bsn_tokens, is_bsn
-from monitorlink.simulator import SimulationResult, simulate
+from monitorlink.pseudonym import bsn_tokens, is_bsn
+from monitorlink.simulator import SimulationResult
 from monitorlink.simulator.cbs import CbsServer
 from monitorlink.sources import source
 from monitorlink.warehouse import build
@@ -97,11 +97,6 @@ def seeded_workbook(content: bytes, seeder: Seeder) -> bytes:
     sink = io.BytesIO()
     workbook.save(sink)
     return sink.getvalue()
-
-
-@pytest.fixture(scope="module")
-def simulation(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
-    return simulate(tmp_path_factory.mktemp("simulation"), DEV_KEY.encode())
 
 
 def _land_file_feeds(settings: Settings, simulation: SimulationResult, seeder: Seeder) -> None:
