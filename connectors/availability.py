@@ -101,6 +101,8 @@ def parse_snapshot(source: str, content: bytes) -> Snapshot:
         document = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SnapshotFormatError(f"{source}: not a JSON document ({error})") from error
+    except RecursionError as error:
+        raise SnapshotFormatError(f"{source}: JSON nested deeper than the parser allows") from error
     if not isinstance(document, dict):
         raise SnapshotFormatError(
             f"{source}: expected a JSON object with 'rows', got {type(document).__name__}"

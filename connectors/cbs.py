@@ -105,8 +105,9 @@ class _Getter:
                         raise CbsError(f"{url}: not an OData collection (no 'value' list)")
                     return document
                 problem = f"HTTP {response.status_code}"
-            except (httpx.TransportError, json.JSONDecodeError) as error:
-                problem = f"{type(error).__name__}: {error}"
+            except (httpx.TransportError, ValueError, RecursionError) as error:
+                # not JSON, not UTF-8, or nested past the parser: retried like a broken transfer
+                problem = f"{type(error).__name__}: {str(error)[:200]}"
             except httpx.HTTPStatusError as error:
                 raise CbsError(f"{url}: {error}") from error
             if attempt < self.retries:
