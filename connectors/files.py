@@ -52,21 +52,20 @@ _DUTCH_LETTERS = frozenset("àáâäèéêëìíîïòóôöùúûüçñ")
 def decode(content: bytes) -> tuple[str, str]:
     """Text and the encoding it was in: UTF-8 (with or without BOM) or, failing that, a legacy code page.
 
-    UTF-8 is tried first and strictly. A single-byte code page decodes any bytes, so between cp1252 and
-    cp850 the one that reads as Dutch wins: `ë` is 0xEB in cp1252 but 0x89 in cp850, where cp1252 would
-    show `‰` — a header `reden_beëindiging` would no longer match its column. A tie is cp1252.
+    UTF-8 is tried first and strictly. This never fails: cp850 reads any bytes. Between cp1252 and cp850
+    the one that reads as Dutch wins: `ë` is 0xEB in cp1252 but 0x89 in cp850, where cp1252 would show
+    `‰` — a header `reden_beëindiging` would no longer match its column. A tie is cp1252.
     """
-    if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8"), "utf-8-sig"
-    try:
+    with contextlib.suppress(UnicodeDecodeError):  # a BOM before bytes that are no UTF-8 proves nothing
+        if content.startswith(b"\xef\xbb\xbf"):
+            return content[3:].decode("utf-8"), "utf-8-sig"
         return content.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        texts = {}
-        for encoding in LEGACY_ENCODINGS:  # cp1252 leaves five bytes undefined; cp850 defines all 256
-            with contextlib.suppress(UnicodeDecodeError):
-                texts[encoding] = content.decode(encoding)
-        best = max(texts, key=lambda encoding: _reads_as_dutch(texts[encoding]))
-        return texts[best], best
+    texts = {}
+    for encoding in LEGACY_ENCODINGS:  # cp1252 leaves five bytes undefined; cp850 defines all 256
+        with contextlib.suppress(UnicodeDecodeError):
+            texts[encoding] = content.decode(encoding)
+    best = max(texts, key=lambda encoding: _reads_as_dutch(texts[encoding]))
+    return texts[best], best
 
 
 def _reads_as_dutch(text: str) -> int:

@@ -38,6 +38,7 @@ from monitorlink import (
     transform,
 )
 from monitorlink.config import Settings, load_settings
+from monitorlink.deliveries import DeliveryOutcome
 from monitorlink.lake import Lake
 from monitorlink.pipelines import availability, deliveries, watch
 from monitorlink.simulator import SimulationResult, simulate, simulation_result
@@ -46,7 +47,7 @@ from monitorlink.sources import FILE_SOURCES, SOURCES
 from monitorlink.status import SERVICES
 from monitorlink.summary import delivery_outcomes_table, print_run_summary
 from monitorlink.superset_api import SupersetApiError
-from monitorlink.warehouse import BuildError, build, connect_readonly, source_freshness
+from monitorlink.warehouse import BuildError, BuildResult, build, connect_readonly, source_freshness
 from monitorlink.warehouse import docs as warehouse_docs
 
 # Tables stay readable in logs and CI, where there is no terminal to measure.
@@ -213,9 +214,7 @@ def _alerts(settings: Settings, args: argparse.Namespace) -> int:
 def _backfill(settings: Settings, args: argparse.Namespace) -> int:
     _warn_dev_mode()
     outcomes = recovery.backfill(settings, args.source, args.period_from, args.period_to)
-    console.print(delivery_outcomes_table(args.source, outcomes))
-    with _notifying(settings):
-        result = transform.rebuild(settings, [args.source])
+    result = _show_and_rebuild(settings, args.source, outcomes)
     console.print(
         f"re-processed {len(outcomes)} deliveries from the raw zone; published {result.published_path} "
         f"(selection: {result.selected or 'everything'}, {result.seconds:.1f} s)"
@@ -226,15 +225,20 @@ def _backfill(settings: Settings, args: argparse.Namespace) -> int:
 def _recheck(settings: Settings, args: argparse.Namespace) -> int:
     _warn_dev_mode()
     outcomes = recovery.recheck(settings, args.source, tuple(args.batch))
-    console.print(delivery_outcomes_table(args.source, outcomes))
+    result = _show_and_rebuild(settings, args.source, outcomes)
     landed = sum(1 for outcome in outcomes if outcome.outcome == "validated")
-    with _notifying(settings):
-        result = transform.rebuild(settings, [args.source])
     console.print(
         f"checked {len(outcomes)} quarantined deliveries again: {landed} landed, {len(outcomes) - landed} "
         f"still quarantined; published {result.published_path} ({result.seconds:.1f} s)"
     )
     return 0
+
+
+def _show_and_rebuild(settings: Settings, source: str, outcomes: list[DeliveryOutcome]) -> BuildResult:
+    """Deliveries landed again from the raw zone: show them, then rebuild what their source feeds."""
+    console.print(delivery_outcomes_table(source, outcomes))
+    with _notifying(settings):
+        return transform.rebuild(settings, [source])
 
 
 def _replay(settings: Settings, args: argparse.Namespace) -> int:

@@ -102,9 +102,10 @@ def publish(settings: Settings, pulled: list[PulledSnapshot], force: bool = Fals
     its figures go withdrawals of the offers that left the list, against its neighbours in the raw zone.
     A new snapshot sends all its figures; one pulled before sends those in neither lake zone (a pull
     that stopped between the raw zone and the broker is finished by pulling again). With `force`, all
-    figures go again (the ingester skips them as re-deliveries of the same bytes, counted). A withdrawal is derived, not
-    delivered, so one that already landed (an out-of-order list derives it again) or that another list
-    of this pull carries is not sent twice. Snapshots that failed to pull are skipped.
+    figures go again (the ingester skips them as re-deliveries of the same bytes, counted). A
+    withdrawal is derived, not delivered, so one that already landed (an out-of-order list derives it
+    again) or that another list of this pull carries is not sent twice. Snapshots that failed to pull
+    are skipped.
     """
     published = []
     lake = Lake(settings.lake_root)
