@@ -99,8 +99,8 @@ def parse_snapshot(source: str, content: bytes) -> Snapshot:
     """Check the envelope (not the rows: those go to the quality gate) and parse it."""
     try:
         document = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SnapshotFormatError(f"{source}: not a JSON document ({error})") from error
+    except ValueError as error:  # not UTF-8, not JSON, or an integer past Python's digit limit
+        raise SnapshotFormatError(f"{source}: not a JSON document ({str(error)[:200]})") from error
     except RecursionError as error:
         raise SnapshotFormatError(f"{source}: JSON nested deeper than the parser allows") from error
     if not isinstance(document, dict):
@@ -206,7 +206,7 @@ def row_events(row: Mapping[str, Any], snapshot: Snapshot, index: int) -> Iterat
     measured_at, precision = _parse_measured_at(row.get("date"))
     intake_weeks, intake_kind = _wait(row.get("iText"), row.get("i"))
     treatment_weeks, treatment_kind = _wait(row.get("bText"), row.get("b"))
-    care_types = [str(a).lower() for a in row.get("a") or []]
+    care_types = _care_types(row.get("a"))
     for target_group in _target_groups(row.get("d")):
         offer_key = "/".join(_slug(part) for part in (provider, offer, location, target_group))
         yield {
@@ -222,7 +222,7 @@ def row_events(row: Mapping[str, Any], snapshot: Snapshot, index: int) -> Iterat
             "offer": offer,
             "product_category": None,
             "care_types": care_types,
-            "is_crisis": bool(row.get("cr")) or "crisis" in care_types,
+            "is_crisis": bool(row.get("cr")) or (isinstance(care_types, list) and "crisis" in care_types),
             "location": location,
             "gemeente_code": codes[0] if len(codes) == 1 else None,
             "location_gemeente_codes": codes,
@@ -311,8 +311,16 @@ def _offer_label(row: Mapping[str, Any]) -> str | None:
     note = _text(row.get("s"))
     if note:
         return re.split(r"[.;:]\s", note + " ", maxsplit=1)[0].strip()[:120]
-    care = row.get("a") or []
-    return " + ".join(str(a) for a in care) or None
+    care = row.get("a")
+    return " + ".join(str(a) for a in care) or None if isinstance(care, list) else _text(care)
+
+
+def _care_types(value: Any) -> Any:
+    """The care types, lower-cased; anything but a list (or nothing) goes through as it is, for the
+    type rule to name."""
+    if value is None:
+        return []
+    return [str(a).lower() for a in value] if isinstance(value, list) else value
 
 
 def _parse_measured_at(value: Any) -> tuple[str | None, str | None]:

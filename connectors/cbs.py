@@ -67,7 +67,10 @@ def fetch(
         else:
             raise ValueError(f"unknown CBS OData version {api!r}; use v3 or v4")
     bundle = {"table": table, "api": api, "properties": properties, "observations": observations}
-    return json.dumps(bundle, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    try:
+        return json.dumps(bundle, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a CBS text: escaped, it travels on to the gate
+        return json.dumps(bundle, sort_keys=True).encode("ascii")
 
 
 def _filter(keys: list[str]) -> dict[str, str]:
@@ -91,6 +94,8 @@ class _Getter:
             document = self.get(next_url, query)
             rows.extend(document.get("value", []))
             next_url = document.get("@odata.nextLink") or document.get("odata.nextLink")
+            if next_url is not None and not isinstance(next_url, str):
+                raise CbsError(f"{url}: the next-page link is {next_url!r}, not a URL")
             query = None  # the next link carries its own query
         return rows
 
@@ -109,7 +114,7 @@ class _Getter:
                 # not JSON, not UTF-8, or nested past the parser: retried like a broken transfer
                 problem = f"{type(error).__name__}: {str(error)[:200]}"
             except httpx.HTTPStatusError as error:
-                raise CbsError(f"{url}: {error}") from error
+                raise CbsError(f"{url}: {str(error).splitlines()[0]}") from error
             if attempt < self.retries:
                 log.warning("CBS %s: %s; retry %d of %d", url, problem, attempt + 1, self.retries)
                 time.sleep(self.backoff_s * 2**attempt)

@@ -216,7 +216,13 @@ def to_contract_type(value: Any, f: Field) -> Any:
     if isinstance(value, dict | list):
         raise ValueError("expected one value, not a JSON list or object")
     if kind == "string":
-        return value if isinstance(value, str) else _number_text(value)
+        text = value if isinstance(value, str) else _number_text(value)
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise ValueError("holds a lone surrogate (\\ud800–\\udfff), which is no character") from error
+        return text
     if kind in ("int32", "int64"):
         number = _number(value)
         if number != int(number):

@@ -562,7 +562,7 @@ def _shown(value: Any) -> Any:
     """A value as it may appear in a reason: plain text or number, never a long blob or a BSN."""
     if isinstance(value, int | float):
         return BSN_MASK if is_bsn(str(value)) else value
-    return mask_bsns(str(value)[:80])
+    return mask_bsns(str(value)[:80]).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def delivery_log_path(lake: Lake, source: str) -> Path:

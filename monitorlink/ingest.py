@@ -186,10 +186,9 @@ class Ingester:
         try:
             event = json.loads(message.value.decode("utf-8"))
             broken_text = _has_lone_surrogate(event)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return _Row(
-                message, None, [RuleFailure("message_is_json", f"message is not UTF-8 JSON: {error}")]
-            )
+        except ValueError as error:  # not UTF-8, not JSON, or an integer past Python's digit limit
+            reason = f"message is not UTF-8 JSON: {str(error)[:200]}"
+            return _Row(message, None, [RuleFailure("message_is_json", reason)])
         except RecursionError:
             reason = "message is JSON nested deeper than Python's parser allows"
             return _Row(message, None, [RuleFailure("message_is_json", reason)])
