@@ -494,14 +494,16 @@ class DeliveryProcessor:
         critical = [f for f in prepared.delivery_failures + table.batch_failures if f.is_critical]
         summary = Counter(f.rule for _, _, f in prepared.failures() if f.is_critical)
         because = ", ".join(f"{rule} ({count}×)" for rule, count in sorted(summary.items()))
+        # described once: a delivery-level failure repeats on every row of a large file
+        shared_reasons = [f.describe() for f in critical]
         records = []
         for row, number, failures in zip(table.rows, table.row_numbers, table.row_failures, strict=True):
-            own = critical + [f for f in failures if f.is_critical]
+            own = [f for f in failures if f.is_critical]
             records.append(
                 {
                     "record": json.dumps(row, default=str, ensure_ascii=False),
-                    "failed_rules": sorted({f.rule for f in own}) or ["delivery_rejected"],
-                    "reasons": [f.describe() for f in own]
+                    "failed_rules": sorted({f.rule for f in critical + own}) or ["delivery_rejected"],
+                    "reasons": shared_reasons + [f.describe() for f in own]
                     or [f"delivery_rejected: the delivery was rejected as a whole because of {because}"],
                     **shared,
                     "_source_row": number,
