@@ -303,10 +303,15 @@ def redact_tokens(text: str, replacements: Mapping[str, str]) -> str:
     return pattern.sub(lambda match: replacements[match.group(1)], text)
 
 
+def bsns_in_text(content: bytes) -> set[str]:
+    """Every valid BSN in a text file's bytes, in whatever encoding it came."""
+    return set(bsn_tokens(decode(content)[0]))
+
+
 def mask_bsns_in_text(content: bytes) -> tuple[bytes, int]:
     """A text file with every valid BSN in it masked (for files kept whole, such as snapshots), and how
     many distinct numbers were masked; bytes without one come back unchanged."""
-    found = set(bsn_tokens(decode(content)[0]))
+    found = bsns_in_text(content)
     if not found:
         return content, 0
     return redact_text(content, dict.fromkeys(found, BSN_MASK)), len(found)

@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from connectors.files import SUPPRESSED, ParsedTable, decode, to_contract_type
+from connectors.files import SUPPRESSED, ParsedTable, bsns_in_text, to_contract_type
 from monitorlink.config import PROJECT_ROOT
 from monitorlink.contracts import Contract
 from monitorlink.lake import Lake, new_batch_id, write_atomic
@@ -346,8 +346,8 @@ class DeliveryProcessor:
                     value = replacements[bsn] = pseudonymise(bsn, key)
                     reason = "a citizen service number was delivered; replaced by its keyed pseudonym"
                     failures.append(RuleFailure("bsn_pseudonymised", reason, f.name, None, "warning"))
-                elif isinstance(value, str) and bsn_tokens(value):
-                    for bsn in bsn_tokens(value):
+                elif isinstance(value, str) and (found := bsn_tokens(value)):
+                    for bsn in found:
                         replacements.setdefault(bsn, BSN_MASK)
                     value = mask_bsns(value)
                     reason = f"a citizen service number in {f.name} was removed ({BSN_MASK})"
@@ -556,7 +556,7 @@ def _mask_bsns_outside_rows(prepared: _Prepared) -> None:
     the raw copy too; a workbook's connector searches its own cells."""
     if prepared.content.startswith(b"PK"):
         return
-    for bsn in bsn_tokens(decode(prepared.content)[0]):
+    for bsn in bsns_in_text(prepared.content):
         prepared.replacements.setdefault(bsn, BSN_MASK)
 
 
