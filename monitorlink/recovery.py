@@ -20,7 +20,7 @@ from pathlib import Path
 from connectors import availability as snapshots
 from monitorlink.config import Settings
 from monitorlink.deliveries import DeliveryOutcome, DeliveryProcessor, delivery_log, rewrite_delivery_log
-from monitorlink.events import STREAM_SOURCE, BatchEvent, lake_batches, publish, source_lock
+from monitorlink.events import BatchEvent, lake_batches, publish, source_lock
 from monitorlink.lake import Lake
 from monitorlink.pipelines import availability as availability_pipeline
 from monitorlink.sources import SOURCES, source
@@ -138,11 +138,7 @@ def _after(event: BatchEvent, watermark: datetime | None) -> bool:
 def unlanded_availability_events(settings: Settings) -> list[dict[str, object]]:
     """Events of every snapshot in the raw zone whose event id is in neither lake zone."""
     lake = Lake(settings.lake_root)
-    landed = {
-        row["event_id"]
-        for zone in ("validated", "quarantine")
-        for row in lake.read_columns(zone, STREAM_SOURCE, ["event_id"])
-    }
+    landed = availability_pipeline.landed_event_ids(lake)
     known = list(availability_pipeline.known_lists(lake).values())
     events = [e for s in known for e in snapshots.full_state_events(s, known, settings.availability_feed)]
     return availability_pipeline.unique_events(events, landed)

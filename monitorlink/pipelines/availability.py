@@ -110,10 +110,8 @@ def publish(settings: Settings, pulled: list[PulledSnapshot], force: bool = Fals
     published = []
     lake = Lake(settings.lake_root)
     known = known_lists(lake)
-    sent = {row["event_id"] for row in lake.read_columns("validated", availability.SOURCE_NAME, ["event_id"])}
-    landed = sent | {
-        row["event_id"] for row in lake.read_columns("quarantine", availability.SOURCE_NAME, ["event_id"])
-    }
+    sent = landed_event_ids(lake, ("validated",))
+    landed = sent | landed_event_ids(lake, ("quarantine",))
     for item in pulled:
         if item.error is not None or item.raw_path not in known:
             continue
@@ -130,6 +128,15 @@ def publish(settings: Settings, pulled: list[PulledSnapshot], force: bool = Fals
         log.info("published %d events from %s to %s", len(report.messages), item.origin, report.topic)
         published.append(Published(item.raw_path, report.messages))
     return published
+
+
+def landed_event_ids(lake: Lake, zones: tuple[str, ...] = ("validated", "quarantine")) -> set[str]:
+    """The ids of the availability events in these lake zones."""
+    return {
+        row["event_id"]
+        for zone in zones
+        for row in lake.read_columns(zone, availability.SOURCE_NAME, ["event_id"])
+    }
 
 
 def unique_events(events: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]]:
