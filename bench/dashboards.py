@@ -28,8 +28,10 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bench.figures import save_figures  # noqa: E402
-from monitorlink import dashboard_access, dashboards, superset_service  # noqa: E402
-from monitorlink.config import load_settings  # noqa: E402
+from monitorlink.core.config import load_settings  # noqa: E402
+from monitorlink.dashboards import access as dashboard_access  # noqa: E402
+from monitorlink.dashboards import assets as dashboards  # noqa: E402
+from monitorlink.dashboards import superset_service  # noqa: E402
 from tests.dashboard_browser import DashboardBrowser  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -31,9 +31,9 @@ from rich.table import Table  # noqa: E402
 
 from bench.figures import save_figures  # noqa: E402
 from connectors import tmsd  # noqa: E402
-from monitorlink.deliveries import DeliveryProcessor  # noqa: E402
-from monitorlink.lake import Lake  # noqa: E402
-from monitorlink.pseudonym import pseudonym_key  # noqa: E402
+from monitorlink.core.lake import Lake  # noqa: E402
+from monitorlink.core.pseudonym import pseudonym_key  # noqa: E402
+from monitorlink.ingest.deliveries import DeliveryProcessor  # noqa: E402
 from monitorlink.simulator import simulate  # noqa: E402
 
 

@@ -40,11 +40,11 @@ def main() -> None:
             "MONITORLINK_ALERT_NOTIFIERS": "log",
         }
     )
-    from monitorlink import broker, transform
-    from monitorlink.config import load_settings
-    from monitorlink.orchestration import batch_connections
-    from monitorlink.pipelines.watch import watch_once
-    from monitorlink.pseudonym import pseudonym_key
+    from monitorlink.core.config import load_settings
+    from monitorlink.core.pseudonym import pseudonym_key
+    from monitorlink.ops import broker, transform
+    from monitorlink.ops.orchestration import batch_connections
+    from monitorlink.ops.watch import watch_once
     from monitorlink.simulator import simulate
 
     settings = load_settings()

@@ -38,12 +38,12 @@ from rich.table import Table  # noqa: E402
 
 from bench.figures import save_figures  # noqa: E402
 from connectors.availability import EVENT_SCHEMA, fetch_snapshot, snapshot_events  # noqa: E402
-from monitorlink import broker  # noqa: E402
-from monitorlink.config import load_settings  # noqa: E402
-from monitorlink.ingest import Ingester, Message, coerce  # noqa: E402
-from monitorlink.lake import Lake  # noqa: E402
-from monitorlink.pipelines import availability  # noqa: E402
-from monitorlink.streams import publish_events  # noqa: E402
+from monitorlink.core.config import load_settings  # noqa: E402
+from monitorlink.core.lake import Lake  # noqa: E402
+from monitorlink.ingest import availability  # noqa: E402
+from monitorlink.ingest.kafka_clients import publish_events  # noqa: E402
+from monitorlink.ingest.stream import Ingester, Message, coerce  # noqa: E402
+from monitorlink.ops import broker  # noqa: E402
 
 
 def _free_port() -> int:

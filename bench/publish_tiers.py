@@ -2,9 +2,9 @@
 
 Baseline: `dbt build` (models, data and unit tests) of simulated Twente 2019–2025 (every TMSD, chain and
 education delivery; availability and CBS left empty, so no broker or server is needed) into a new file.
-Measured on that build: the publish gate's scan of the published schema (`monitorlink.disclosure`), and
+Measured on that build: the publish gate's scan of the published schema (`warehouse.disclosure`), and
 writing the analysts' and the published file from it (tables copied fresh, descriptions as comments) —
-what `monitorlink.warehouse.build` adds to every build since issue 11.
+what `monitorlink.warehouse.build.build` adds to every build since issue 11.
 
 Run with `make bench`; writes `bench/results/publish_tiers.json` (not committed) and prints a table.
 """
@@ -31,11 +31,12 @@ from bench.figures import save_figures  # noqa: E402
 def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="monitorlink-bench-tiers-"))
     os.environ["MONITORLINK_HOME"] = str(home)
-    from monitorlink import disclosure, warehouse
-    from monitorlink.config import load_settings
-    from monitorlink.pipelines.deliveries import land_folder
-    from monitorlink.pseudonym import pseudonym_key
+    from monitorlink.core.config import load_settings
+    from monitorlink.core.pseudonym import pseudonym_key
+    from monitorlink.ingest.landing import land_folder
     from monitorlink.simulator import simulate
+    from monitorlink.warehouse import build as warehouse
+    from monitorlink.warehouse import disclosure
 
     simulation = simulate(home / "simulation", pseudonym_key())
     os.environ["MONITORLINK_LANDING_ROOT"] = str(simulation.landing)

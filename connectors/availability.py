@@ -31,8 +31,8 @@ from typing import Any
 import httpx
 
 from connectors.wait_wording import WaitKind, read_wait_wording
-from monitorlink.config import PROJECT_ROOT
-from monitorlink.contracts import load_contract
+from monitorlink.core.config import PROJECT_ROOT
+from monitorlink.core.contracts import load_contract
 
 #: The feed's contract (`contracts/availability.v2.yaml`); the event schema below is derived from it.
 CONTRACT = load_contract("availability.v2")

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from connectors.files import ParsedTable, read_records, redact_text
-from monitorlink.contracts import Contract, load_contract
+from monitorlink.core.contracts import Contract, load_contract
 
 CONTRACT = load_contract("cbs.v1")
 source = CONTRACT.name

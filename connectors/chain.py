@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 
 from connectors.files import ParsedTable, decode, read_records, redact_text
-from monitorlink.contracts import Contract, load_contract
+from monitorlink.core.contracts import Contract, load_contract
 
 CONTRACT = load_contract("chain.v1")
 source = CONTRACT.name

@@ -26,9 +26,9 @@ from connectors.files import (
     redact_tokens,
     to_contract_type,
 )
-from monitorlink.contracts import Contract, load_contract
-from monitorlink.pseudonym import bsn_tokens, mask_bsns
-from monitorlink.quality import RuleFailure
+from monitorlink.core.contracts import Contract, load_contract
+from monitorlink.core.pseudonym import bsn_tokens, mask_bsns
+from monitorlink.ingest.quality import RuleFailure
 
 PUPILS = load_contract("education_pupils.v1")
 ABSENCE = load_contract("education_absence.v1")

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from monitorlink.contracts import Contract, Field
-from monitorlink.pseudonym import BSN_MASK, bsn_tokens
-from monitorlink.quality import RuleFailure
+from monitorlink.core.contracts import Contract, Field
+from monitorlink.core.pseudonym import BSN_MASK, bsn_tokens
+from monitorlink.ingest.quality import RuleFailure
 
 #: The CBS/TMSD way of saying "suppressed": a lone dot (sometimes padded).
 SUPPRESSED = "."

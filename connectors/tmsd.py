@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from connectors.files import ParsedTable, read_csv, redact_text
-from monitorlink.contracts import Contract, load_contract
+from monitorlink.core.contracts import Contract, load_contract
 
 CONTRACT = load_contract("tmsd.v1")
 source = CONTRACT.name

@@ -2,7 +2,7 @@
 events on Kafka, let the ingester land them (quality gate → validated or quarantine zone), then announce
 the landed batches on the batch topic, which triggers the `warehouse` DAG.
 
-Thin by design: every task calls `monitorlink.pipelines.availability`; imports happen inside tasks so
+Thin by design: every task calls `monitorlink.ingest.availability`; imports happen inside tasks so
 parsing this file stays fast and touches no database, broker or network.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from monitorlink.dag_factory import announce_batches, dag_arguments
+from monitorlink.ops.dag_factory import announce_batches, dag_arguments
 
 
 @dag(**dag_arguments("availability", "@daily", ["availability", "kafka", "ingestion"], __doc__))
@@ -23,9 +23,9 @@ def availability() -> None:
 
     @task
     def pull_snapshots() -> list[dict[str, Any]]:
-        from monitorlink import broker
-        from monitorlink.config import load_settings
-        from monitorlink.pipelines import availability as pipeline
+        from monitorlink.core.config import load_settings
+        from monitorlink.ingest import availability as pipeline
+        from monitorlink.ops import broker
 
         settings = load_settings()
         broker.require(settings)
@@ -33,8 +33,8 @@ def availability() -> None:
 
     @task
     def publish_events(pulled: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        from monitorlink.config import load_settings
-        from monitorlink.pipelines import availability as pipeline
+        from monitorlink.core.config import load_settings
+        from monitorlink.ingest import availability as pipeline
 
         snapshots = [pipeline.PulledSnapshot(**item) for item in pulled]
         published = pipeline.publish(load_settings(), snapshots)
@@ -42,9 +42,9 @@ def availability() -> None:
 
     @task
     def land_events(messages: list[dict[str, Any]]) -> dict[str, int]:
-        from monitorlink.config import load_settings
-        from monitorlink.pipelines import availability as pipeline
-        from monitorlink.streams import MessageRef
+        from monitorlink.core.config import load_settings
+        from monitorlink.ingest import availability as pipeline
+        from monitorlink.ingest.kafka_clients import MessageRef
 
         stats = pipeline.land(load_settings(), [MessageRef(**item) for item in messages])
         return {"validated": stats.validated, "quarantined": stats.quarantined, "consumed": stats.consumed}

@@ -14,8 +14,8 @@ from typing import Any
 
 from airflow.sdk import AssetAny, dag, get_current_context, task
 
-from monitorlink.config import SOURCE_NAMES
-from monitorlink.dag_factory import dag_arguments, source_asset, sources_of
+from monitorlink.core.config import SOURCE_NAMES
+from monitorlink.ops.dag_factory import dag_arguments, source_asset, sources_of
 
 
 @dag(
@@ -31,8 +31,8 @@ def warehouse() -> None:
 
     @task
     def rebuild_warehouse() -> dict[str, Any]:
-        from monitorlink import transform
-        from monitorlink.config import load_settings
+        from monitorlink.core.config import load_settings
+        from monitorlink.ops import transform
 
         sources = sources_of(get_current_context().get("triggering_asset_events"))
         result = transform.rebuild(load_settings(), sources)

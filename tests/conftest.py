@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
-from monitorlink import broker
-from monitorlink.config import PROJECT_ROOT, Settings, load_settings
+from monitorlink.core.config import PROJECT_ROOT, Settings, load_settings
+from monitorlink.ops import broker
 
 SNAPSHOTS = PROJECT_ROOT / "samples" / "wachttijden_twente"
 SNAPSHOT_AUG_06 = SNAPSHOTS / "snapshot_2026-08-06.json"

@@ -18,10 +18,10 @@ import duckdb
 import pytest
 
 from connectors import tmsd
-from monitorlink import alerts
-from monitorlink.config import Settings, load_settings
-from monitorlink.deliveries import DeliveryProcessor
-from monitorlink.lake import Lake
+from monitorlink.core.config import Settings, load_settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest.deliveries import DeliveryProcessor
+from monitorlink.ops import alerts
 from tests.conftest import topic_messages
 from tests.factories import tmsd_file, tmsd_row
 

@@ -11,8 +11,8 @@ import yaml
 
 from connectors import chain, education
 from connectors.availability import CONTRACT, EVENT_SCHEMA, fetch_snapshot, snapshot_events
-from monitorlink.config import PROJECT_ROOT
-from monitorlink.contracts import (
+from monitorlink.core.config import PROJECT_ROOT
+from monitorlink.core.contracts import (
     load_contract,
     reference_values,
     source_mismatches,
@@ -82,7 +82,7 @@ def test_a_staging_model_that_drops_a_field_or_a_range_is_named() -> None:
 def test_contract_files_name_themselves_and_know_their_types(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import monitorlink.contracts as contracts
+    import monitorlink.core.contracts as contracts
 
     document = yaml.safe_load((contracts.CONTRACTS_DIR / "availability.v2.yaml").read_text(encoding="utf-8"))
     (tmp_path / "availability.v3.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from monitorlink import dashboards
-from monitorlink.config import PROJECT_ROOT, Settings
-from monitorlink.definitions import model_properties
+from monitorlink.core.config import PROJECT_ROOT, Settings
+from monitorlink.dashboards import assets as dashboards
+from monitorlink.warehouse.definitions import model_properties
 
 FILES = dashboards.read_assets()
 DATASETS = {str(d["uuid"]): d for p, d in FILES.items() if p.startswith("datasets/")}

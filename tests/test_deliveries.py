@@ -9,15 +9,16 @@ from pathlib import Path
 import pytest
 
 from connectors import tmsd
-from monitorlink import deliveries, quality_report, recovery
-from monitorlink.config import Settings
-from monitorlink.deliveries import DeliveryProcessor, delivery_log, delivery_log_path
-from monitorlink.lake import Lake
-from monitorlink.pipelines.deliveries import land_folder
-from monitorlink.pipelines.watch import watch
-from monitorlink.pseudonym import MissingPseudonymKey
-from monitorlink.quality import load_suite
-from monitorlink.sources import FILE_SOURCES
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.core.pseudonym import MissingPseudonymKey
+from monitorlink.ingest import deliveries
+from monitorlink.ingest.deliveries import DeliveryProcessor, delivery_log, delivery_log_path
+from monitorlink.ingest.landing import land_folder
+from monitorlink.ingest.quality import load_suite
+from monitorlink.ingest.sources import FILE_SOURCES
+from monitorlink.ops import quality_report, recovery
+from monitorlink.ops.watch import watch
 from tests.factories import tmsd_file as _file
 from tests.factories import tmsd_row as _row
 

@@ -1,4 +1,4 @@
-"""The publish gate's scan (monitorlink.disclosure) on hand-made published tables, and the threshold setting.
+"""The publish gate's scan (`warehouse.disclosure`) on hand-made published tables, and the threshold setting.
 
 Each table below breaks exactly one rule, with values chosen by hand, so the finding it must give is known
 without running the code; a table that keeps every rule must give none.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from monitorlink.config import load_settings
-from monitorlink.disclosure import ColumnDeclaration, Finding, Group, ModelDeclaration, scan
+from monitorlink.core.config import load_settings
+from monitorlink.warehouse.disclosure import ColumnDeclaration, Finding, Group, ModelDeclaration, scan
 
 THRESHOLD = 10
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 
-from monitorlink.cli import parser
-from monitorlink.config import PROJECT_ROOT
+from monitorlink.cli.main import parser
+from monitorlink.core.config import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = README + "".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "docs").glob("*.md"))

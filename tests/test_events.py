@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pytest
 
 from connectors import tmsd
-from monitorlink import events
-from monitorlink.config import Settings
-from monitorlink.deliveries import DeliveryProcessor
-from monitorlink.lake import Lake
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest import events
+from monitorlink.ingest.deliveries import DeliveryProcessor
 from tests.conftest import topic_messages
 from tests.factories import tmsd_file, tmsd_row
 
@@ -77,7 +77,7 @@ def test_announce_publishes_each_batch_once_and_what_a_down_broker_missed_later(
 ) -> None:
     monkeypatch.setenv("MONITORLINK_BATCH_TOPIC", f"{kafka_settings.availability_topic}.batches")
     monkeypatch.setenv("MONITORLINK_KAFKA_BOOTSTRAP", "127.0.0.1:9")  # nothing listens: publishing fails
-    from monitorlink.config import load_settings
+    from monitorlink.core.config import load_settings
 
     down = load_settings()
     with pytest.raises(Exception):  # noqa: B017 - whatever the client raises, nothing may be marked sent

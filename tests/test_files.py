@@ -16,7 +16,7 @@ from connectors.files import (
     sniff_delimiter,
     to_contract_type,
 )
-from monitorlink.contracts import load_contract
+from monitorlink.core.contracts import load_contract
 from monitorlink.simulator.tmsd import HEADER
 from tests.factories import tmsd_row
 

@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from connectors.availability import fetch_snapshot, snapshot_events
-from monitorlink.config import Settings
-from monitorlink.ingest import Ingester, Message, coerce
-from monitorlink.lake import Lake
-from monitorlink.pipelines.availability import feed
-from monitorlink.streams import MessageRef
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest.availability import feed
+from monitorlink.ingest.kafka_clients import MessageRef
+from monitorlink.ingest.stream import Ingester, Message, coerce
 from tests.conftest import SNAPSHOT_AUG_14
 
 TOPIC = "availability.v1"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from monitorlink.definitions import FIELDS, PAGE, kpi_models, render
+from monitorlink.warehouse.definitions import FIELDS, PAGE, kpi_models, render
 
 
 def test_there_are_kpi_marts_for_the_brief() -> None:

@@ -14,11 +14,11 @@ import pytest
 
 from connectors import cbs, chain, education
 from connectors.availability import parse_snapshot, row_events
-from monitorlink.config import Settings
-from monitorlink.deliveries import DeliveryProcessor
-from monitorlink.ingest import Ingester, Message
-from monitorlink.lake import Lake
-from monitorlink.pipelines.availability import feed
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest.availability import feed
+from monitorlink.ingest.deliveries import DeliveryProcessor
+from monitorlink.ingest.stream import Ingester, Message
 from monitorlink.simulator.education import workbook_bytes
 from tests.conftest import SNAPSHOT_AUG_14
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitorlink.pseudonym import (
+from monitorlink.core.pseudonym import (
     DEV_KEY,
     MissingPseudonymKey,
     bsn_tokens,

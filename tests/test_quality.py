@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from connectors.availability import EVENT_SCHEMA, fetch_snapshot, snapshot_events
-from monitorlink.config import PROJECT_ROOT
-from monitorlink.ingest import coerce
-from monitorlink.quality import load_suite, validate
+from monitorlink.core.config import PROJECT_ROOT
+from monitorlink.ingest.quality import load_suite, validate
+from monitorlink.ingest.stream import coerce
 from tests.conftest import SNAPSHOT_AUG_14
 
 SUITE = PROJECT_ROOT / "expectations" / "availability.v2.json"

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from connectors.availability import fetch_snapshot, snapshot_events
-from monitorlink.cli import main
-from monitorlink.config import Settings
-from monitorlink.ingest import Ingester, Message
-from monitorlink.lake import Lake
-from monitorlink.pipelines.availability import feed
-from monitorlink.quality_report import batches, quarantined_rows
+from monitorlink.cli.main import main
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest.availability import feed
+from monitorlink.ingest.stream import Ingester, Message
+from monitorlink.ops.quality_report import batches, quarantined_rows
 from tests.conftest import SNAPSHOT_AUG_14
 
 
@@ -67,8 +67,8 @@ def test_cli_prints_the_report_and_json(settings: Settings, capsys: pytest.Captu
 def test_run_summary_shows_the_same_lake_totals_as_the_report(settings: Settings) -> None:
     from rich.console import Console
 
-    from monitorlink.ingest import IngestStats
-    from monitorlink.summary import ingestion_table
+    from monitorlink.ingest.stream import IngestStats
+    from monitorlink.ops.summary import ingestion_table
 
     _land_two_batches(settings)
     console = Console(width=120, record=True)

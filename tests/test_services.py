@@ -9,7 +9,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from monitorlink import services
+from monitorlink.core import services
 
 # A parent that starts a child which ignores SIGTERM, like the parts `airflow standalone` leaves behind.
 STUBBORN_TREE = """

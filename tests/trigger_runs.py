@@ -9,7 +9,7 @@ from typing import Any
 def first_trigger_event(source: str, timeout_s: float) -> dict[str, Any]:
     """Run the source asset's Kafka `MessageQueueTrigger` until it fires; returns the event's payload."""
     # Imported here: Airflow reads AIRFLOW_HOME once, at first import, and test_dag.py sets its own.
-    from monitorlink.dag_factory import source_asset
+    from monitorlink.ops.dag_factory import source_asset
 
     (watcher,) = source_asset(source).watchers
 

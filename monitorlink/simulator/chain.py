@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from monitorlink.pseudonym import pseudonymise
+from monitorlink.core.pseudonym import pseudonymise
 from monitorlink.simulator.population import FIRST_YEAR, LAST_YEAR, WARM_UP_YEARS, Municipality
 
 PARTNER_OF = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
-from monitorlink.pseudonym import is_bsn, pseudonymise
+from monitorlink.core.pseudonym import is_bsn, pseudonymise
 
 #: gm_code → (name, inhabitants ~2023, share aged 0–17, care-use factor)
 TWENTE: dict[str, tuple[str, int, float, float]] = {

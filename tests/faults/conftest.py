@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from monitorlink.pseudonym import DEV_KEY
+from monitorlink.core.pseudonym import DEV_KEY
 from monitorlink.simulator import SimulationResult, simulate
 
 

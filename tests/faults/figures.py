@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitorlink.config import PROJECT_ROOT
+from monitorlink.core.config import PROJECT_ROOT
 
 #: Where a run of the suite leaves its rows (one JSON object per line); `make faults` starts it empty.
 FIGURES_FILE = PROJECT_ROOT / "var" / "faults" / "figures.jsonl"

@@ -24,16 +24,16 @@ from openpyxl import load_workbook
 
 from connectors import cbs
 from connectors.availability import parse_snapshot, snapshot_events
-from monitorlink.config import Settings
-from monitorlink.deliveries import DeliveryProcessor
-from monitorlink.ingest import Ingester, Message
-from monitorlink.lake import Lake
-from monitorlink.pipelines import availability
-from monitorlink.pseudonym import bsn_tokens, is_bsn
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.core.pseudonym import bsn_tokens, is_bsn
+from monitorlink.ingest import availability
+from monitorlink.ingest.deliveries import DeliveryProcessor
+from monitorlink.ingest.sources import source
+from monitorlink.ingest.stream import Ingester, Message
 from monitorlink.simulator import SimulationResult
 from monitorlink.simulator.cbs import CbsServer
-from monitorlink.sources import source
-from monitorlink.warehouse import build
+from monitorlink.warehouse.build import build
 from tests.conftest import SNAPSHOT_AUG_14, topic_messages
 from tests.faults.conftest import Budget
 from tests.faults.figures import Figures, record

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from monitorlink.config import Settings
-from monitorlink.warehouse import connect_readonly, publish
+from monitorlink.core.config import Settings
+from monitorlink.warehouse.build import connect_readonly, publish
 from tests.faults.conftest import Budget
 from tests.faults.figures import Figures, record
 

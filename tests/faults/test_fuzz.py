@@ -43,15 +43,15 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from connectors import availability, cbs, chain, education, tmsd
-from monitorlink.config import PROJECT_ROOT, Settings
-from monitorlink.deliveries import DeliveryProcessor, FileConnector
-from monitorlink.ingest import Ingester, Message
-from monitorlink.lake import Lake
-from monitorlink.pipelines.availability import feed
-from monitorlink.pseudonym import pseudonym_key
+from monitorlink.core.config import PROJECT_ROOT, Settings
+from monitorlink.core.lake import Lake
+from monitorlink.core.pseudonym import pseudonym_key
+from monitorlink.ingest.availability import feed
+from monitorlink.ingest.deliveries import DeliveryProcessor, FileConnector
+from monitorlink.ingest.kafka_clients import event_bytes
+from monitorlink.ingest.stream import Ingester, Message
 from monitorlink.simulator import CBS_TABLES, simulate
 from monitorlink.simulator.cbs import V3_PREFIX, V4_PREFIX, CbsServer
-from monitorlink.streams import event_bytes
 from tests.conftest import SNAPSHOTS, environment
 from tests.faults.conftest import Budget
 from tests.faults.figures import Figures, record

@@ -30,18 +30,19 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from monitorlink import alerts, broker, warehouse
-from monitorlink.config import Settings
-from monitorlink.deliveries import delivery_log
-from monitorlink.events import STREAM_SOURCE, announced
-from monitorlink.lake import Lake
-from monitorlink.pipelines import availability
-from monitorlink.pipelines.deliveries import land_folder
-from monitorlink.pipelines.watch import watch
-from monitorlink.recovery import replay
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest import availability
+from monitorlink.ingest.deliveries import delivery_log
+from monitorlink.ingest.events import STREAM_SOURCE, announced
+from monitorlink.ingest.kafka_clients import MessageRef
+from monitorlink.ingest.landing import land_folder
+from monitorlink.ingest.sources import source
+from monitorlink.ops import alerts, broker
+from monitorlink.ops.recovery import replay
+from monitorlink.ops.watch import watch
 from monitorlink.simulator import SimulationResult
-from monitorlink.sources import source
-from monitorlink.streams import MessageRef
+from monitorlink.warehouse import build as warehouse
 from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14, free_port, topic_messages
 from tests.faults import workers
 from tests.faults.conftest import Budget

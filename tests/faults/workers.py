@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Protocol
 
-from monitorlink.config import Settings
+from monitorlink.core.config import Settings
 
 FORK = multiprocessing.get_context("fork")
 #: How often the parent looks at a running worker and at the lake it writes.

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from monitorlink import alerts
-from monitorlink.config import Settings
-from monitorlink.pipelines import availability
-from monitorlink.warehouse import build, connect_readonly
+from monitorlink.core.config import Settings
+from monitorlink.ingest import availability
+from monitorlink.ops import alerts
+from monitorlink.warehouse.build import build, connect_readonly
 from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from connectors.availability import fetch_snapshot, snapshot_events
-from monitorlink.config import Settings
-from monitorlink.lake import Lake
-from monitorlink.pipelines import availability
-from monitorlink.recovery import unlanded_availability_events
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest import availability
+from monitorlink.ops.recovery import unlanded_availability_events
 from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration

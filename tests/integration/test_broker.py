@@ -9,8 +9,9 @@ import psutil
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from monitorlink import broker, services
-from monitorlink.config import Settings
+from monitorlink.core import services
+from monitorlink.core.config import Settings
+from monitorlink.ops import broker
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitorlink.cli import main
-from monitorlink.config import Settings
+from monitorlink.cli.main import main
+from monitorlink.core.config import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ from collections import Counter
 import pyarrow.parquet as pq
 import pytest
 
-from monitorlink.config import Settings
-from monitorlink.ingest import FAILPOINT_VARIABLE
-from monitorlink.lake import Lake
-from monitorlink.pipelines import availability
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest import availability
+from monitorlink.ingest.stream import FAILPOINT_VARIABLE
 from tests.conftest import SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ def _ingester(failpoint: str | None) -> subprocess.CompletedProcess[str]:
     if failpoint:
         env[FAILPOINT_VARIABLE] = failpoint
     return subprocess.run(
-        [sys.executable, "-m", "monitorlink.cli", "ingest"],
+        [sys.executable, "-m", "monitorlink.cli.main", "ingest"],
         env=env,
         capture_output=True,
         text=True,

@@ -15,15 +15,15 @@ from types import ModuleType
 import pytest
 
 from connectors.availability import fetch_snapshot, snapshot_events
-from monitorlink.config import PROJECT_ROOT, SOURCE_NAMES, Settings, load_settings
-from monitorlink.deliveries import delivery_log
-from monitorlink.events import announced, lake_batches
-from monitorlink.lake import Lake
-from monitorlink.orchestration import airflow_environment
-from monitorlink.pseudonym import DEV_KEY
+from monitorlink.core.config import PROJECT_ROOT, SOURCE_NAMES, Settings, load_settings
+from monitorlink.core.lake import Lake
+from monitorlink.core.pseudonym import DEV_KEY
+from monitorlink.ingest.deliveries import delivery_log
+from monitorlink.ingest.events import announced, lake_batches
+from monitorlink.ops.orchestration import airflow_environment
 from monitorlink.simulator import SimulationResult, simulate
 from monitorlink.simulator.cbs import CbsServer
-from monitorlink.warehouse import connect_readonly
+from monitorlink.warehouse.build import connect_readonly
 from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration
@@ -132,7 +132,7 @@ def test_the_warehouse_dag_is_scheduled_on_every_source_asset_with_a_kafka_watch
         (watcher,) = assets[f"validated_{name}"].watchers
         classpath, kwargs = watcher.trigger.serialize()
         assert classpath.endswith("AwaitMessageTrigger")
-        assert kwargs["apply_function"] == "monitorlink.events.landed_batch_of"
+        assert kwargs["apply_function"] == "monitorlink.ingest.events.landed_batch_of"
         assert kwargs["apply_function_kwargs"] == {"source": name}
         assert kwargs["kafka_config_id"] == f"monitorlink_batches_{name}"
 
@@ -152,7 +152,10 @@ before = set(sys.modules)
 spec = importlib.util.spec_from_file_location("probe", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-heavy = ("great_expectations", "pandas", "dbt", "openpyxl", "monitorlink.deliveries", "monitorlink.warehouse")
+heavy = (
+    "great_expectations", "pandas", "dbt", "openpyxl",
+    "monitorlink.ingest.deliveries", "monitorlink.warehouse.build",
+)
 print(",".join(sorted(name for name in heavy if name in set(sys.modules) - before)))
 """
 

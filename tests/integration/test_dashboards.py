@@ -21,11 +21,15 @@ import httpx
 import psutil
 import pytest
 
-from monitorlink import dashboard_access, dashboards, orchestration, services, superset_service
-from monitorlink.cli import main
-from monitorlink.config import Settings, load_settings
-from monitorlink.superset_api import SupersetApiError, SupersetClient
-from monitorlink.warehouse import connect_readonly, publish
+from monitorlink.cli.main import main
+from monitorlink.core import services
+from monitorlink.core.config import Settings, load_settings
+from monitorlink.dashboards import access as dashboard_access
+from monitorlink.dashboards import assets as dashboards
+from monitorlink.dashboards import superset_service
+from monitorlink.dashboards.superset_api import SupersetApiError, SupersetClient
+from monitorlink.ops import orchestration
+from monitorlink.warehouse.build import connect_readonly, publish
 from tests.conftest import environment, free_port
 
 pytestmark = pytest.mark.integration

@@ -17,9 +17,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from monitorlink.config import PROJECT_ROOT, Settings, load_settings
-from monitorlink.disclosure import declarations, manifest_path, scan
-from monitorlink.warehouse import run_dbt
+from monitorlink.core.config import PROJECT_ROOT, Settings, load_settings
+from monitorlink.warehouse.build import run_dbt
+from monitorlink.warehouse.disclosure import declarations, manifest_path, scan
 
 pytestmark = pytest.mark.integration
 

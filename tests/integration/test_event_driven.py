@@ -15,19 +15,19 @@ from contextlib import redirect_stdout
 import pytest
 from kafka import KafkaAdminClient
 
-from monitorlink import alerts, broker, events, transform
-from monitorlink.cli import main
-from monitorlink.config import Settings, load_settings
-from monitorlink.deliveries import delivery_log
-from monitorlink.lake import Lake
-from monitorlink.orchestration import batch_connections
-from monitorlink.pipelines import availability, watch
-from monitorlink.pipelines.deliveries import land_folder
-from monitorlink.pipelines.watch import watch_once
-from monitorlink.pseudonym import DEV_KEY
-from monitorlink.recovery import backfill, replay
+from monitorlink.cli.main import main
+from monitorlink.core.config import Settings, load_settings
+from monitorlink.core.lake import Lake
+from monitorlink.core.pseudonym import DEV_KEY
+from monitorlink.ingest import availability, events
+from monitorlink.ingest.deliveries import delivery_log
+from monitorlink.ingest.landing import land_folder
+from monitorlink.ops import alerts, broker, transform, watch
+from monitorlink.ops.orchestration import batch_connections
+from monitorlink.ops.recovery import backfill, replay
+from monitorlink.ops.watch import watch_once
 from monitorlink.simulator import SimulationResult, simulate
-from monitorlink.warehouse import connect_readonly
+from monitorlink.warehouse.build import connect_readonly
 from tests.conftest import free_port
 from tests.trigger_runs import first_trigger_event
 from tests.warehouse_checks import warehouse_content

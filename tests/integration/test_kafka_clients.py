@@ -10,9 +10,9 @@ import pytest
 from confluent_kafka import Producer
 
 from connectors.availability import fetch_snapshot, snapshot_events
-from monitorlink.config import Settings
-from monitorlink.lake import Lake
-from monitorlink.pipelines.availability import ingest
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest.availability import ingest
 from tests.conftest import SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration

@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from connectors.availability import fetch_snapshot, snapshot_events
-from monitorlink.config import Settings
-from monitorlink.ingest import IngestStats
-from monitorlink.lake import Lake
-from monitorlink.pipelines import availability
-from monitorlink.warehouse import build, connect_readonly
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest import availability
+from monitorlink.ingest.stream import IngestStats
+from monitorlink.warehouse.build import build, connect_readonly
 from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration

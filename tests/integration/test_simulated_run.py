@@ -25,12 +25,17 @@ import pytest
 from openpyxl import load_workbook
 
 from connectors.files import decode
-from monitorlink import broker, definitions
-from monitorlink.alerts import AlertStore
-from monitorlink.cli import main
-from monitorlink.config import PROJECT_ROOT, Settings, load_settings
-from monitorlink.deliveries import DeliveryOutcome, delivery_log
-from monitorlink.disclosure import (
+from monitorlink.cli.main import main
+from monitorlink.core.config import PROJECT_ROOT, Settings, load_settings
+from monitorlink.core.lake import Lake
+from monitorlink.core.pseudonym import bsn_tokens
+from monitorlink.ingest.deliveries import DeliveryOutcome, delivery_log
+from monitorlink.ops import broker
+from monitorlink.ops.alerts import AlertStore
+from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
+from monitorlink.warehouse import definitions
+from monitorlink.warehouse.build import BuildError, build, connect_readonly, run_dbt
+from monitorlink.warehouse.disclosure import (
     CLASSES,
     ModelDeclaration,
     declarations,
@@ -38,10 +43,6 @@ from monitorlink.disclosure import (
     manifest_path,
     scan,
 )
-from monitorlink.lake import Lake
-from monitorlink.pseudonym import bsn_tokens
-from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
-from monitorlink.warehouse import BuildError, build, connect_readonly, run_dbt
 from tests.conftest import environment, free_port
 from tests.warehouse_checks import warehouse_content
 

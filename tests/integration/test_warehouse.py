@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from connectors.availability import EVENT_SCHEMA, fetch_snapshot, snapshot_events
-from monitorlink.config import Settings
-from monitorlink.ingest import INGEST_COLUMNS, coerce
-from monitorlink.warehouse import BuildError, build, connect_readonly, publish
+from monitorlink.core.config import Settings
+from monitorlink.ingest.stream import INGEST_COLUMNS, coerce
+from monitorlink.warehouse.build import BuildError, build, connect_readonly, publish
 from tests.conftest import SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,590 @@
+"""File deliveries into the lake: keep raw → parse → pseudonymise → type → quality gate → land, per delivery.
+
+A delivery (one file, or one CBS fetch) is the unit of quality: a municipality-quarter must be complete or
+not there at all, because half a quarter steers worse than none. So a critical failure anywhere quarantines
+the whole delivery (every row, each with its own reasons or "rejected with the delivery"); warnings let it
+pass with `_quality_flags` on the rows they concern. Every decision is appended to the delivery log
+`raw/<source>/deliveries.jsonl` with counts and a sample of rows per rule.
+
+Idempotent by content: a file whose bytes were processed before is skipped when it has the same name and
+logged as an ignored re-delivery under another name. What counts as processed is read from the lake's
+Parquet files, so a crash between writing data and writing the log never processes a delivery twice.
+A higher `_v<n>` of the same scope and period is a revision; every version stays in the lake and the
+warehouse takes the latest (`int_<source>__*_current`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from connectors.files import SUPPRESSED, ParsedTable, bsns_in_text, to_contract_type
+from monitorlink.core.config import PROJECT_ROOT
+from monitorlink.core.contracts import Contract
+from monitorlink.core.lake import Lake, new_batch_id, write_atomic
+from monitorlink.core.pseudonym import (
+    BSN_MASK,
+    MissingPseudonymKey,
+    bsn_tokens,
+    is_bsn,
+    mask_bsns,
+    pseudonym_key,
+    pseudonymise,
+)
+from monitorlink.ingest.quality import RuleFailure, Suite, load_suite, validate
+
+log = logging.getLogger(__name__)
+
+DELIVERY_COLUMNS = [
+    pa.field("_delivery_file", pa.string()),
+    pa.field("_delivery_sha256", pa.string()),
+    pa.field("_delivery_scope", pa.string()),
+    pa.field("_delivery_period", pa.string()),
+    pa.field("_delivery_version", pa.int32()),
+    pa.field("_source_row", pa.int64()),
+    pa.field("_quality_flags", pa.list_(pa.string())),
+    pa.field("_batch_id", pa.string()),
+    pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+]
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("record", pa.string()),
+        pa.field("failed_rules", pa.list_(pa.string())),
+        pa.field("reasons", pa.list_(pa.string())),
+        *DELIVERY_COLUMNS,
+    ]
+)
+#: Delivery-level rules (volume against the previous delivery, not empty), shared by every file feed.
+DELIVERY_SUITE_PATH = PROJECT_ROOT / "expectations" / "deliveries.v1.json"
+SAMPLE_ROWS = 5
+VOLUME_BASELINE = 4
+
+
+class FileConnector(Protocol):
+    """What the processor needs from a source's connector module."""
+
+    source: str
+    contracts: tuple[Contract, ...]
+
+    def parse(self, name: str, content: bytes) -> list[ParsedTable]:
+        """Every table of one delivery, rows under contract field names, values as delivered."""
+
+    def redact(self, content: bytes, replacements: Mapping[str, str]) -> bytes:
+        """The delivery's bytes with the given identifier values replaced (BSN → pseudonym)."""
+
+
+def dataset_schema(contract: Contract) -> pa.Schema:
+    """Schema of a file feed's rows in the validated zone: the contract's fields, then the bookkeeping."""
+    return pa.schema([*contract.arrow_schema(), *DELIVERY_COLUMNS])
+
+
+@dataclass(frozen=True)
+class DeliveryName:
+    """What a file name says a delivery covers; a higher version revises the same scope and period."""
+
+    scope: str
+    period: str
+    version: int
+
+
+def parse_name(contract: Contract, name: str) -> DeliveryName | None:
+    """The scope, period and version in a file name, or None when it does not follow the contract."""
+    assert contract.delivery is not None, f"{contract.id} is not a file feed"
+    match = re.match(contract.delivery.file_pattern, name)
+    if match is None:
+        return None
+    return DeliveryName(match["scope"], match["period"], int(match["version"]))
+
+
+@dataclass
+class DeliveryOutcome:
+    """What happened to one delivery; one line of the delivery log."""
+
+    source: str
+    name: str
+    received_sha256: str
+    outcome: str
+    origin: str = ""
+    scope: str | None = None
+    period: str | None = None
+    version: int | None = None
+    batch_id: str | None = None
+    raw_path: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    critical: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, list[str]] = field(default_factory=dict)
+    pseudonymised: int = 0
+    duplicate_of: str | None = None
+    processed_at: str = ""
+
+
+@dataclass
+class _Table:
+    contract: Contract
+    rows: list[dict[str, Any]]
+    row_numbers: list[int]
+    row_failures: list[list[RuleFailure]]
+    batch_failures: list[RuleFailure]
+
+
+@dataclass
+class _Prepared:
+    name: str
+    origin: str
+    content: bytes
+    sha256: str
+    delivery: DeliveryName | None
+    tables: list[_Table]
+    replacements: dict[str, str] = field(default_factory=dict)
+    delivery_failures: list[RuleFailure] = field(default_factory=list)
+
+    def failures(self) -> Iterator[tuple[str, int | None, RuleFailure]]:
+        """Every failure with the dataset and file row it concerns (None for the delivery as a whole)."""
+        for failure in self.delivery_failures:
+            yield "", None, failure
+        for table in self.tables:
+            for failure in table.batch_failures:
+                yield table.contract.name, None, failure
+            for number, failures in zip(table.row_numbers, table.row_failures, strict=True):
+                for failure in failures:
+                    yield table.contract.name, number, failure
+
+    @property
+    def is_rejected(self) -> bool:
+        return any(failure.is_critical for _, _, failure in self.failures())
+
+
+class DeliveryProcessor:
+    """Lands the deliveries of one file source; `process` takes (name, bytes, origin) and is idempotent."""
+
+    def __init__(self, lake: Lake, connector: FileConnector, chunk_size: int = 50) -> None:
+        self.lake, self.connector, self.chunk_size = lake, connector, chunk_size
+        self.suites = {c.name: load_suite(c.suite) for c in connector.contracts}
+        self.delivery_suite: Suite = load_suite(DELIVERY_SUITE_PATH)
+        # Only feeds with pseudonym columns need the key (read per delivery, so a missing one stops it).
+        self._needs_key = any(f.pseudonym for c in connector.contracts for f in c.fields)
+        logged = delivery_log(lake, connector.source)
+        self._roll_back_unlogged(logged)
+        self._seen, self._landed = self._processed(logged)
+        self._previous_rows = self._validated_volumes()
+        # Backfill: the batch id and landing time a re-processed delivery keeps (by received checksum).
+        self._stamps: dict[str, tuple[str, datetime]] = {}
+
+    def process(self, deliveries: Iterable[tuple[str, bytes, str]]) -> list[DeliveryOutcome]:
+        """Land every new delivery; returns one outcome per delivery that was not already processed.
+
+        A copy of a delivery (same bytes, another name) is logged as ignored only once its original has
+        landed as validated: until then, or when the original was quarantined, the copy is a delivery of
+        its own (a corrected name, a re-send after a fix), so a crash can never leave a copy pointing at
+        an original that is not in the lake.
+        """
+        outcomes: list[DeliveryOutcome] = []
+        chunk: list[_Prepared] = []
+        copies: list[tuple[str, bytes, str, str]] = []
+        for name, content, origin in deliveries:
+            digest = hashlib.sha256(content).hexdigest()
+            if (digest, name) in self._seen:
+                continue  # exactly this file was processed before: nothing to do
+            self._seen.add((digest, name))
+            if digest in self._landed:
+                outcomes.append(self._redelivery(name, digest, origin, self._landed[digest]))
+                continue
+            if any(prepared.sha256 == digest for prepared in chunk):
+                copies.append((name, content, origin, digest))  # decided once its original has landed
+                continue
+            chunk.append(self._prepare(name, content, origin, digest))
+            if len(chunk) >= self.chunk_size:
+                outcomes.extend(self._land_chunk(chunk))
+                chunk = []
+        if chunk:
+            outcomes.extend(self._land_chunk(chunk))
+        return outcomes + self._copies(copies)
+
+    def _copies(self, copies: list[tuple[str, bytes, str, str]]) -> list[DeliveryOutcome]:
+        """Copies whose original landed validated are ignored; the others are landed in their own right."""
+        outcomes = [
+            self._redelivery(name, digest, origin, self._landed[digest])
+            for name, _, origin, digest in copies
+            if digest in self._landed
+        ]
+        again = [copy for copy in copies if copy[3] not in self._landed]
+        for name, _, _, digest in again:
+            self._seen.discard((digest, name))
+        return outcomes + (self.process([copy[:3] for copy in again]) if again else [])
+
+    def reprocess(self, deliveries: list[tuple[DeliveryOutcome, bytes]]) -> list[DeliveryOutcome]:
+        """Land logged deliveries again from their raw-zone bytes, under their first batch id and time.
+
+        For backfills: the caller has removed the deliveries' Parquet files and rewrites their log lines
+        with the outcomes returned here (nothing is appended). Keeping the id and time makes a second
+        backfill of the same range write exactly the same files.
+        """
+        chunk = []
+        for logged, content in deliveries:
+            assert logged.batch_id is not None, f"{logged.name} never landed; there is nothing to re-process"
+            self._stamps[logged.received_sha256] = (
+                logged.batch_id,
+                datetime.fromisoformat(logged.processed_at),
+            )
+            chunk.append(self._prepare(logged.name, content, logged.origin, logged.received_sha256))
+        outcomes = []
+        for start in range(0, len(chunk), self.chunk_size):
+            outcomes.extend(self._land_chunk(chunk[start : start + self.chunk_size]))
+        return outcomes
+
+    # reading what is already there -------------------------------------------------------------------
+
+    def _files(self, zone: str) -> list[str]:
+        return [str(p) for c in self.connector.contracts for p in self.lake.parquet_files(zone, c.name)]
+
+    @staticmethod
+    def _processed(logged: list[DeliveryOutcome]) -> tuple[set[tuple[str, str]], dict[str, str]]:
+        """From the delivery log alone, which is written last: every (checksum, name) decided on, and the
+        name each checksum first landed validated under."""
+        seen = {(outcome.received_sha256, outcome.name) for outcome in logged}
+        landed: dict[str, str] = {}
+        for outcome in logged:
+            if outcome.outcome == "validated":
+                landed.setdefault(outcome.received_sha256, outcome.name)
+        return seen, landed
+
+    def _roll_back_unlogged(self, logged_outcomes: list[DeliveryOutcome]) -> None:
+        """Remove Parquet files of deliveries whose log line was never written (a crash in between), so
+        the delivery is landed again whole: its log line is the commit, and no partial delivery stays.
+        Callers hold the source's lock (`events.source_lock`), so no other process is mid-delivery."""
+        logged = {outcome.batch_id for outcome in logged_outcomes if outcome.batch_id}
+        for zone in ("validated", "quarantine"):
+            for contract in self.connector.contracts:
+                for path in self.lake.parquet_files(zone, contract.name):
+                    if path.stem not in logged:
+                        log.warning("rolling back %s: its delivery was never logged (interrupted)", path)
+                        path.unlink()
+                        path.with_suffix(".validation.json").unlink(missing_ok=True)
+
+    def _validated_volumes(self) -> dict[str, list[tuple[str, int]]]:
+        """Per scope, (period, rows) of its validated deliveries (latest version; first contract's table)."""
+        files = [str(p) for p in self.lake.parquet_files("validated", self.connector.contracts[0].name)]
+        if not files:
+            return {}
+        rows = duckdb.sql(
+            "select _delivery_scope, _delivery_period, count(*) from read_parquet($files) group by 1, 2, "
+            "_delivery_version qualify row_number() over (partition by _delivery_scope, _delivery_period "
+            "order by _delivery_version desc) = 1",
+            params={"files": files},
+        ).fetchall()
+        volumes: dict[str, list[tuple[str, int]]] = {}
+        for scope, period, count in sorted(rows, key=lambda r: (r[0], r[1])):
+            volumes.setdefault(scope, []).append((period, count))
+        return volumes
+
+    # one delivery -------------------------------------------------------------------------------------
+
+    def _redelivery(self, name: str, digest: str, origin: str, first_name: str) -> DeliveryOutcome:
+        outcome = DeliveryOutcome(
+            self.connector.source,
+            name,
+            digest,
+            "redelivery_ignored",
+            origin,
+            duplicate_of=first_name,
+            warnings={"redelivery_ignored": 1},
+            processed_at=datetime.now(UTC).isoformat(),
+        )
+        self._append_log(outcome)
+        log.info("%s: same bytes as %s; re-delivery ignored", name, first_name)
+        return outcome
+
+    def _prepare(self, name: str, content: bytes, origin: str, digest: str) -> _Prepared:
+        delivery = parse_name(self.connector.contracts[0], name)
+        prepared = _Prepared(name, origin, content, digest, delivery, [])
+        if delivery is None:
+            pattern = self.connector.contracts[0].delivery.file_pattern  # type: ignore[union-attr]
+            reason = f"file name does not match {pattern}; scope, period and version are unknown"
+            prepared.delivery_failures.append(RuleFailure("file_name_matches_contract", reason, "file", name))
+        try:
+            parsed = self.connector.parse(name, content)
+        except ValueError as error:
+            reason = f"the file could not be read: {error}"
+            prepared.delivery_failures.append(RuleFailure("file_readable", reason, "file", name))
+            parsed = []
+        except MissingPseudonymKey:
+            raise
+        except Exception as error:
+            # Any other error is a parser meeting bytes it cannot read (csv's field limit, a corrupt zip
+            # member, recursion): quarantine this file rather than hold up every delivery after it.
+            reason = f"the file could not be read ({type(error).__name__}): {error}"
+            prepared.delivery_failures.append(RuleFailure("file_readable", reason, "file", name))
+            parsed = []
+        key = pseudonym_key() if self._needs_key else b""
+        for table in parsed:
+            prepared.tables.append(self._typed(table, key, prepared.replacements))
+        return prepared
+
+    def _typed(self, parsed: ParsedTable, key: bytes, replacements: dict[str, str]) -> _Table:
+        table = _Table(parsed.contract, [], parsed.row_numbers, [], parsed.flags + parsed.problems)
+        for raw in parsed.rows:
+            row: dict[str, Any] = {}
+            failures: list[RuleFailure] = []
+            for f in parsed.contract.fields:
+                value = raw.get(f.name)
+                if f.pseudonym and value is not None and is_bsn(str(value).strip()):
+                    bsn = str(value).strip()
+                    value = replacements[bsn] = pseudonymise(bsn, key)
+                    reason = "a citizen service number was delivered; replaced by its keyed pseudonym"
+                    failures.append(RuleFailure("bsn_pseudonymised", reason, f.name, None, "warning"))
+                elif isinstance(value, str) and (found := bsn_tokens(value)):
+                    for bsn in found:
+                        replacements.setdefault(bsn, BSN_MASK)
+                    value = mask_bsns(value)
+                    reason = f"a citizen service number in {f.name} was removed ({BSN_MASK})"
+                    failures.append(RuleFailure("bsn_removed", reason, f.name, None, "warning"))
+                try:
+                    typed = to_contract_type(value, f)
+                except ValueError as error:
+                    reason = f"value does not fit the contract type {f.type}: {error}"
+                    failures.append(RuleFailure(f"type_{f.name}", reason, f.name, _shown(value)))
+                    typed = None
+                if typed is SUPPRESSED:
+                    reason = "value suppressed ('.') by the source; read as empty"
+                    failures.append(RuleFailure("suppressed_value", reason, f.name, ".", "warning"))
+                    typed = None
+                row[f.name] = typed
+            table.rows.append(row)
+            table.row_failures.append(failures)
+        return table
+
+    # a chunk of deliveries ----------------------------------------------------------------------------
+
+    def _land_chunk(self, chunk: list[_Prepared]) -> list[DeliveryOutcome]:
+        for contract in self.connector.contracts:
+            self._validate_rows(contract, chunk)
+        self._validate_volumes(chunk)
+        return [self._land(prepared) for prepared in chunk]
+
+    def _validate_rows(self, contract: Contract, chunk: list[_Prepared]) -> None:
+        """One GX run over this contract's rows of the whole chunk: GX has a fixed cost per run."""
+        places = [
+            (prepared, table, index)
+            for prepared in chunk
+            for table in prepared.tables
+            if table.contract.name == contract.name
+            for index in range(len(table.rows))
+        ]
+        if not places:
+            return
+        frame = pd.DataFrame(
+            [{**table.rows[index], "_delivery_sha256": prepared.sha256} for prepared, table, index in places],
+            columns=[*(f.name for f in contract.fields), "_delivery_sha256"],
+        )
+        outcome = validate(frame, self.suites[contract.name])
+        for position, (_, table, index) in enumerate(places):
+            table.row_failures[index].extend(outcome.row_failures.get(position, []))
+        if outcome.batch_failures:
+            for prepared in chunk:
+                for table in prepared.tables:
+                    if table.contract.name == contract.name:
+                        table.batch_failures.extend(outcome.batch_failures)
+
+    def _validate_volumes(self, chunk: list[_Prepared]) -> None:
+        """Rows against the median of the same scope's last validated deliveries, in period order.
+
+        The median of up to `VOLUME_BASELINE` earlier deliveries, not just the previous one, so one
+        truncated file is flagged without also flagging the good delivery after it.
+        """
+        ordered = sorted(
+            (p for p in chunk if p.delivery is not None),
+            key=lambda p: (p.delivery.period, p.delivery.version),  # type: ignore[union-attr]
+        )
+        records = []
+        for prepared in ordered:
+            assert prepared.delivery is not None
+            rows = len(prepared.tables[0].rows) if prepared.tables else 0
+            history = self._previous_rows.setdefault(prepared.delivery.scope, [])
+            earlier = [count for period, count in history if period < prepared.delivery.period]
+            baseline = statistics.median(earlier[-VOLUME_BASELINE:]) if earlier else None
+            records.append(
+                {"rows": rows, "previous_rows": baseline, "ratio": rows / baseline if baseline else None}
+            )
+            if not prepared.is_rejected:
+                history.append((prepared.delivery.period, rows))
+        if not records:
+            return
+        frame = pd.DataFrame(records, columns=["rows", "previous_rows", "ratio"])
+        outcome = validate(frame, self.delivery_suite)
+        for position, prepared in enumerate(ordered):
+            prepared.delivery_failures.extend(outcome.failures_for(position))
+
+    def _land(self, prepared: _Prepared) -> DeliveryOutcome:
+        stamp = self._stamps.get(prepared.sha256)
+        now = stamp[1] if stamp else datetime.now(UTC)
+        batch_id = stamp[0] if stamp else new_batch_id(now)
+        _mask_bsns_outside_rows(prepared)
+        stored = self.connector.redact(prepared.content, prepared.replacements)
+        record, _ = self.lake.store_raw(
+            self.connector.source,
+            prepared.name,
+            stored,
+            prepared.origin,
+            received_sha256=prepared.sha256,
+            redacted_values=len(prepared.replacements),
+        )
+        rejected = prepared.is_rejected
+        zone = "quarantine" if rejected else "validated"
+        for table in prepared.tables:
+            if table.rows:
+                path = self.lake.batch_path(zone, table.contract.name, batch_id, now)
+                builder = self._quarantine_table if rejected else self._validated_table
+                self.lake.write_table(path, builder(prepared, table, batch_id, now))
+        outcome = self._outcome(
+            prepared, "quarantined" if rejected else "validated", batch_id, record.path, now
+        )
+        if rejected:
+            first = prepared.tables[0].contract.name if prepared.tables else self.connector.contracts[0].name
+            report = self.lake.batch_path("quarantine", first, batch_id, now).with_suffix(".validation.json")
+            write_atomic(report, json.dumps(asdict(outcome), indent=2, ensure_ascii=False).encode())
+            log.info("quarantined %s: %s", prepared.name, ", ".join(outcome.critical))
+        if stamp is None:
+            self._append_log(outcome)
+        if not rejected:
+            self._landed.setdefault(prepared.sha256, prepared.name)
+        return outcome
+
+    def _columns(self, prepared: _Prepared, batch_id: str, now: datetime) -> dict[str, Any]:
+        delivery = prepared.delivery
+        return {
+            "_delivery_file": prepared.name,
+            "_delivery_sha256": prepared.sha256,
+            "_delivery_scope": delivery.scope if delivery else None,
+            "_delivery_period": delivery.period if delivery else None,
+            "_delivery_version": delivery.version if delivery else None,
+            "_batch_id": batch_id,
+            "_ingested_at": now,
+        }
+
+    def _validated_table(self, prepared: _Prepared, table: _Table, batch_id: str, now: datetime) -> pa.Table:
+        shared = self._columns(prepared, batch_id, now)
+        flags = {f.rule for f in prepared.delivery_failures + table.batch_failures}
+        records = [
+            {
+                **row,
+                **shared,
+                "_source_row": number,
+                "_quality_flags": sorted(flags | {f.rule for f in failures}),
+            }
+            for row, number, failures in zip(table.rows, table.row_numbers, table.row_failures, strict=True)
+        ]
+        return pa.Table.from_pylist(records, schema=dataset_schema(table.contract))
+
+    def _quarantine_table(self, prepared: _Prepared, table: _Table, batch_id: str, now: datetime) -> pa.Table:
+        shared = self._columns(prepared, batch_id, now)
+        critical = [f for f in prepared.delivery_failures + table.batch_failures if f.is_critical]
+        summary = Counter(f.rule for _, _, f in prepared.failures() if f.is_critical)
+        because = ", ".join(f"{rule} ({count}×)" for rule, count in sorted(summary.items()))
+        # described once: a delivery-level failure repeats on every row of a large file
+        shared_reasons = [f.describe() for f in critical]
+        records = []
+        for row, number, failures in zip(table.rows, table.row_numbers, table.row_failures, strict=True):
+            own = [f for f in failures if f.is_critical]
+            records.append(
+                {
+                    "record": json.dumps(row, default=str, ensure_ascii=False),
+                    "failed_rules": sorted({f.rule for f in critical + own}) or ["delivery_rejected"],
+                    "reasons": shared_reasons + [f.describe() for f in own]
+                    or [f"delivery_rejected: the delivery was rejected as a whole because of {because}"],
+                    **shared,
+                    "_source_row": number,
+                    "_quality_flags": sorted({f.rule for f in failures if not f.is_critical}),
+                }
+            )
+        return pa.Table.from_pylist(records, schema=QUARANTINE_SCHEMA)
+
+    def _outcome(
+        self, prepared: _Prepared, verdict: str, batch_id: str, raw_path: str, now: datetime
+    ) -> DeliveryOutcome:
+        critical: Counter[str] = Counter()
+        warnings: Counter[str] = Counter()
+        samples: dict[str, list[str]] = {}
+        for dataset, number, failure in prepared.failures():
+            (critical if failure.is_critical else warnings)[failure.rule] += 1
+            examples = samples.setdefault(failure.rule, [])
+            if len(examples) < SAMPLE_ROWS:
+                where = f"{dataset} row {number}" if number is not None else (dataset or "delivery")
+                examples.append(f"{prepared.name}, {where}: {failure.describe()}")
+        delivery = prepared.delivery
+        return DeliveryOutcome(
+            source=self.connector.source,
+            name=prepared.name,
+            received_sha256=prepared.sha256,
+            outcome=verdict,
+            origin=prepared.origin,
+            scope=delivery.scope if delivery else None,
+            period=delivery.period if delivery else None,
+            version=delivery.version if delivery else None,
+            batch_id=batch_id,
+            raw_path=raw_path,
+            rows={table.contract.name: len(table.rows) for table in prepared.tables},
+            critical=dict(critical),
+            warnings=dict(warnings),
+            samples=samples,
+            pseudonymised=len(prepared.replacements),
+            processed_at=now.isoformat(),
+        )
+
+    def _append_log(self, outcome: DeliveryOutcome) -> None:
+        path = delivery_log_path(self.lake, self.connector.source)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
+
+
+def _mask_bsns_outside_rows(prepared: _Prepared) -> None:
+    """Numbers the rows did not show (a file that could not be read, an envelope field) are masked in
+    the raw copy too; a workbook's connector searches its own cells."""
+    if prepared.content.startswith(b"PK"):
+        return
+    for bsn in bsns_in_text(prepared.content):
+        prepared.replacements.setdefault(bsn, BSN_MASK)
+
+
+def _shown(value: Any) -> Any:
+    """A value as it may appear in a reason: plain text or number, never a long blob or a BSN."""
+    if isinstance(value, int | float):
+        return BSN_MASK if is_bsn(str(value)) else value
+    return mask_bsns(str(value)[:80]).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def delivery_log_path(lake: Lake, source: str) -> Path:
+    """Where a source's delivery log lives: next to its raw-zone manifest."""
+    return lake.zone("raw", source) / "deliveries.jsonl"
+
+
+def rewrite_delivery_log(lake: Lake, source: str, replacements: list[DeliveryOutcome]) -> None:
+    """Replace the log lines of re-processed deliveries (same batch id) in place, atomically."""
+    by_batch = {outcome.batch_id: outcome for outcome in replacements}
+    lines = [by_batch.get(outcome.batch_id, outcome) for outcome in delivery_log(lake, source)]
+    text = "".join(json.dumps(asdict(outcome), ensure_ascii=False) + "\n" for outcome in lines)
+    write_atomic(delivery_log_path(lake, source), text.encode("utf-8"))
+
+
+def delivery_log(lake: Lake, source: str) -> list[DeliveryOutcome]:
+    """Every decision ever taken on a source's deliveries, oldest first."""
+    path = delivery_log_path(lake, source)
+    if not path.exists():
+        return []
+    return [
+        DeliveryOutcome(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line
+    ]

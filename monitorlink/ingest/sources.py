@@ -1,0 +1,66 @@
+"""The sources the platform reads, in one list: how each arrives and which lake datasets it fills.
+
+Everything that loops over sources (the warehouse's lake inputs, `make run`, the summary, the DAGs'
+tests) reads this list, so adding a source is one entry here plus its connector, contract and suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from connectors import availability, cbs, chain, education, tmsd
+from monitorlink.ingest.deliveries import FileConnector, dataset_schema
+from monitorlink.ingest.stream import INGEST_COLUMNS
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source: its name, how it arrives, its connector (file-like sources only) and its dbt source."""
+
+    name: str
+    arrives_as: str
+    description: str
+    connector: FileConnector | None = None
+    dbt_source: str = ""
+
+    @property
+    def dbt_selector(self) -> str:
+        """The dbt selection of everything this source feeds (its models, tests and marts downstream)."""
+        return f"source:{self.dbt_source or self.name}+"
+
+    @property
+    def datasets(self) -> dict[str, pa.Schema]:
+        """Lake dataset → schema of its rows in the validated zone."""
+        if self.connector is None:
+            return {self.name: pa.schema([*availability.EVENT_SCHEMA, *INGEST_COLUMNS])}
+        return {c.name: dataset_schema(c) for c in self.connector.contracts}
+
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        "availability",
+        "events on Kafka",
+        "free places, waiting lists and waiting times per offer",
+        dbt_source="lake.availability",
+    ),
+    Source("tmsd", "quarterly CSV files", "youth-care trajectories per municipality-quarter", tmsd),
+    Source("chain", "monthly JSON files", "child-protection chain milestones per partner", chain),
+    Source("education", "quarterly XLSX workbooks", "pupils, absence and arrangements per SWV", education),
+    Source("cbs", "OData v3/v4 API", "CBS StatLine reference tables", cbs),
+)
+FILE_SOURCES = {s.name: s for s in SOURCES if s.connector is not None and s.name != "cbs"}
+
+
+def source(name: str) -> Source:
+    """One source by name; the error lists the ones there are."""
+    for candidate in SOURCES:
+        if candidate.name == name:
+            return candidate
+    raise ValueError(f"unknown source {name!r}; known: {', '.join(s.name for s in SOURCES)}")
+
+
+def lake_datasets() -> dict[str, pa.Schema]:
+    """Every dataset of the validated zone with its schema."""
+    return {name: schema for s in SOURCES for name, schema in s.datasets.items()}

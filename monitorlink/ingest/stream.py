@@ -1,0 +1,469 @@
+"""Stream ingester: Kafka micro-batches → quality gate → validated or quarantine zone → commit offsets.
+
+Exactly-once into the lake on top of an at-least-once broker, by three rules:
+1. a batch is written (temp file, fsync, atomic rename) *before* its offsets are committed, so a crash
+   before the commit re-delivers the batch and a crash after it loses nothing;
+2. every landed row records where it came from (topic, partition, offset, message checksum), so a
+   re-delivered message is recognised and skipped — the ledger is rebuilt from the lake at start-up;
+   the checksum tells a re-delivery apart from a new message at a reused offset after a broker restart;
+3. an `event_id` that already landed, arriving again as a *different* message, is quarantined as a
+   duplicate with the place it first landed — nothing is dropped without a trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from monitorlink.core.lake import Lake, new_batch_id, write_atomic
+from monitorlink.core.pseudonym import mask_bsns
+from monitorlink.ingest.kafka_clients import MessageRef
+from monitorlink.ingest.quality import RuleFailure, Suite, validate
+
+log = logging.getLogger(__name__)
+
+INGEST_COLUMNS = [
+    pa.field("_kafka_topic", pa.string()),
+    pa.field("_kafka_partition", pa.int32()),
+    pa.field("_kafka_offset", pa.int64()),
+    pa.field("_kafka_key", pa.string()),
+    pa.field("_message_sha256", pa.string()),
+    pa.field("_batch_id", pa.string()),
+    pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+]
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("event_id", pa.string()),
+        pa.field("message", pa.string()),
+        pa.field("failed_rules", pa.list_(pa.string())),
+        pa.field("reasons", pa.list_(pa.string())),
+        *INGEST_COLUMNS,
+    ]
+)
+#: Set to `after_write` or `after_commit` to have the ingester SIGKILL itself there (crash tests only).
+FAILPOINT_VARIABLE = "MONITORLINK_FAILPOINT"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One Kafka record, detached from the client library so batches can be processed and tested alone."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    #: None for a tombstone (a record with a null value), which any Kafka client may produce.
+    value: bytes | None
+
+    @property
+    def sha256(self) -> str:
+        """Checksum of the payload: tells a re-delivery from a new message at the same offset."""
+        return hashlib.sha256(self.value if self.value is not None else b"").hexdigest()
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What the ingester needs to know about one event feed.
+
+    `upgrade` turns an event of an older contract version it still reads (`reads_versions`) into one
+    of the current version before validation, so producers can move to a new version at their pace.
+    """
+
+    dataset: str
+    schema: pa.Schema
+    suite: Suite
+    schema_version: int
+    reads_versions: tuple[int, ...] = ()
+    upgrade: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+@dataclass
+class IngestStats:
+    """Running totals of an ingester, for the summary and for `stop_when` conditions."""
+
+    consumed: int = 0
+    redelivered_skipped: int = 0
+    validated: int = 0
+    quarantined: int = 0
+    batches: int = 0
+    rules: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class _Row:
+    message: Message
+    event: dict[str, Any] | None
+    failures: list[RuleFailure] = field(default_factory=list)
+
+
+class Ingester:
+    """Lands one feed's micro-batches in the lake; knows nothing of Kafka beyond `Message`."""
+
+    def __init__(self, lake: Lake, feed: Feed) -> None:
+        self.lake = lake
+        self.feed = feed
+        self.stats = IngestStats()
+        self._landed_offsets: dict[tuple[str, int, int], str] = {}
+        self._landed_ids: dict[str, str] = {}
+        # checksums of landed messages that carried an event: the same bytes again are a re-delivery
+        self._landed_events: set[str] = set()
+        self._last_validation: dict[str, Any] | None = None
+        self.reload_ledger()
+
+    def reload_ledger(self) -> None:
+        """Read what landed from the lake (at start-up, or to see what other group members landed)."""
+        columns = ["event_id", "_kafka_topic", "_kafka_partition", "_kafka_offset", "_message_sha256"]
+        for zone in ("validated", "quarantine"):
+            for row in self.lake.read_columns(zone, self.feed.dataset, columns):
+                place = (row["_kafka_topic"], row["_kafka_partition"], row["_kafka_offset"])
+                self._landed_offsets[place] = row["_message_sha256"]
+                if row.get("event_id"):
+                    self._landed_ids.setdefault(row["event_id"], f"{zone} {place[0]}[{place[1]}]@{place[2]}")
+                    self._landed_events.add(row["_message_sha256"])
+
+    def has_landed(self, ref: MessageRef) -> bool:
+        """Whether this produced message is in the lake (either zone): at its offset, or — for an event
+        sent again byte for byte (a replay, a forced re-pull, a producer's retry) — under its first."""
+        at_offset = self._landed_offsets.get((ref.topic, ref.partition, ref.offset)) == ref.sha256
+        return at_offset or ref.sha256 in self._landed_events
+
+    def process(self, messages: Sequence[Message]) -> tuple[int, int]:
+        """Land one micro-batch durably; returns (validated, quarantined). Offsets are the caller's job."""
+        fresh = [
+            m for m in messages if self._landed_offsets.get((m.topic, m.partition, m.offset)) != m.sha256
+        ]
+        self.stats.consumed += len(messages)
+        self.stats.redelivered_skipped += len(messages) - len(fresh)
+        if not fresh:
+            return 0, 0
+        self._last_validation = None
+        rows = self._without_redeliveries([self._decode(message) for message in fresh])
+        self.stats.redelivered_skipped += len(fresh) - len(rows)
+        if not rows:
+            return 0, 0
+        self._mark_duplicates(rows)
+        self._validate(rows)
+        now = datetime.now(UTC)
+        batch_id = new_batch_id(now)
+        good = [row for row in rows if not row.failures]
+        bad = [row for row in rows if row.failures]
+        if good:
+            self.lake.write_table(
+                self.lake.batch_path("validated", self.feed.dataset, batch_id, now),
+                self._validated_table(good, batch_id, now),
+            )
+        if bad:
+            self._write_quarantine(bad, batch_id, now)
+        self._remember(rows)
+        self.stats.batches += 1
+        self.stats.validated += len(good)
+        self.stats.quarantined += len(bad)
+        return len(good), len(bad)
+
+    def _decode(self, message: Message) -> _Row:
+        """The event in a message, or the rule it breaks: a poison message is quarantined, never raised."""
+        if message.value is None:
+            reason = (
+                "a tombstone (null value): the contract gives deletions no meaning; send a withdrawal event"
+            )
+            return _Row(message, None, [RuleFailure("message_has_value", reason)])
+        try:
+            event = json.loads(message.value.decode("utf-8"))
+            broken_text = _has_lone_surrogate(event)
+        except ValueError as error:  # not UTF-8, not JSON, or an integer past Python's digit limit
+            reason = f"message is not UTF-8 JSON: {str(error)[:200]}"
+            return _Row(message, None, [RuleFailure("message_is_json", reason)])
+        except RecursionError:
+            reason = "message is JSON nested deeper than Python's parser allows"
+            return _Row(message, None, [RuleFailure("message_is_json", reason)])
+        if not isinstance(event, dict):
+            return _Row(
+                message, None, [RuleFailure("message_is_object", "message is JSON but not an object")]
+            )
+        event = _masked(event)
+        if broken_text:
+            reason = "a text holds a lone surrogate (\\ud800–\\udfff), which is no Unicode character"
+            # the event id, where it is sound text, goes along: replay then knows the event has landed
+            event_id = event.get("event_id")
+            known = {"event_id": event_id} if not _has_lone_surrogate(event_id) else None
+            return _Row(message, known, [RuleFailure("text_is_unicode", reason)])
+        version = event.get("schema_version")
+        if version in self.feed.reads_versions and self.feed.upgrade is not None:
+            return _Row(message, self.feed.upgrade(event))
+        if version != self.feed.schema_version:
+            versions = sorted({self.feed.schema_version, *self.feed.reads_versions})
+            readable = ", ".join(str(v) for v in versions)
+            reason = f"schema_version must be one of {readable}; upgrade the ingester or the producer"
+            return _Row(
+                message, event, [RuleFailure("schema_version_supported", reason, "schema_version", version)]
+            )
+        return _Row(message, event)
+
+    def _without_redeliveries(self, rows: list[_Row]) -> list[_Row]:
+        """The rows, less events whose exact bytes already landed (or came earlier in this batch).
+
+        The same event id in *other* bytes is no re-delivery: `_mark_duplicates` quarantines it.
+        """
+        kept, seen = [], set(self._landed_events)
+        for row in rows:
+            if _event_id(row) is not None and not row.failures and row.message.sha256 in seen:
+                log.info("skipped %s: the same bytes as an event that landed", _event_id(row))
+                continue
+            if _event_id(row) is not None:
+                seen.add(row.message.sha256)
+            kept.append(row)
+        return kept
+
+    def _mark_duplicates(self, rows: list[_Row]) -> None:
+        seen_in_batch: dict[str, str] = {}
+        for row in rows:
+            event_id = _event_id(row)
+            if event_id is None or row.failures:
+                continue
+            first = self._landed_ids.get(event_id) or seen_in_batch.get(event_id)
+            if first is not None:
+                reason = f"event_id already landed ({first}); a re-sent or duplicated event"
+                row.failures.append(RuleFailure("unique_event_id", reason, "event_id", event_id))
+            else:
+                m = row.message
+                seen_in_batch[event_id] = f"this batch {m.topic}[{m.partition}]@{m.offset}"
+
+    def _validate(self, rows: list[_Row]) -> None:
+        candidates = [row for row in rows if not row.failures]
+        if not candidates:
+            return
+        typed, type_failures = coerce([row.event or {} for row in candidates], self.feed.schema)
+        outcome = validate(pd.DataFrame(typed, columns=self.feed.schema.names), self.feed.suite)
+        for index, row in enumerate(candidates):
+            row.failures.extend(type_failures.get(index, []) + outcome.failures_for(index))
+            row.event = typed[index]
+        self._last_validation = outcome.result
+
+    def _validated_table(self, rows: list[_Row], batch_id: str, now: datetime) -> pa.Table:
+        schema = pa.schema([*self.feed.schema, *INGEST_COLUMNS])
+        records = [{**(row.event or {}), **_ingest_columns(row.message, batch_id, now)} for row in rows]
+        return pa.Table.from_pylist(records, schema=schema)
+
+    def _write_quarantine(self, rows: list[_Row], batch_id: str, now: datetime) -> None:
+        records = [
+            {
+                "event_id": _event_id(row),
+                "message": None
+                if row.message.value is None
+                else mask_bsns(row.message.value.decode("utf-8", "replace")),
+                "failed_rules": sorted({failure.rule for failure in row.failures}),
+                "reasons": [failure.describe() for failure in row.failures],
+                **_ingest_columns(row.message, batch_id, now),
+            }
+            for row in rows
+        ]
+        path = self.lake.batch_path("quarantine", self.feed.dataset, batch_id, now)
+        report = {
+            "batch_id": batch_id,
+            "suite": self.feed.suite.name,
+            "suite_file": str(self.feed.suite.path),
+            "quarantined_rows": len(rows),
+            "rules": Counter(rule for record in records for rule in record["failed_rules"]),
+            "validation_result": self._last_validation,
+        }
+        write_atomic(path.with_suffix(".validation.json"), json.dumps(report, default=str, indent=2).encode())
+        self.lake.write_table(path, pa.Table.from_pylist(records, schema=QUARANTINE_SCHEMA))
+        for record in records:
+            self.stats.rules.update(record["failed_rules"])
+            log.warning("quarantined %s: %s", record["event_id"], "; ".join(record["reasons"]))
+
+    def _remember(self, rows: list[_Row]) -> None:
+        for row in rows:
+            m = row.message
+            self._landed_offsets[(m.topic, m.partition, m.offset)] = m.sha256
+            event_id = _event_id(row)
+            if event_id is not None:
+                zone = "quarantine" if row.failures else "validated"
+                self._landed_ids.setdefault(event_id, f"{zone} {m.topic}[{m.partition}]@{m.offset}")
+                self._landed_events.add(m.sha256)
+
+
+def _event_id(row: _Row) -> str | None:
+    event_id = (row.event or {}).get("event_id")
+    return event_id if isinstance(event_id, str) else None
+
+
+def _ingest_columns(message: Message, batch_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "_kafka_topic": message.topic,
+        "_kafka_partition": message.partition,
+        "_kafka_offset": message.offset,
+        "_kafka_key": message.key.decode("utf-8", errors="replace") if message.key is not None else None,
+        "_message_sha256": message.sha256,
+        "_batch_id": batch_id,
+        "_ingested_at": now,
+    }
+
+
+def coerce(
+    events: list[dict[str, Any]], schema: pa.Schema
+) -> tuple[list[dict[str, Any]], dict[int, list[RuleFailure]]]:
+    """Cast each event to the contract's types; a value that does not fit becomes a `type_<field>` failure.
+
+    JSON carries no types beyond number/string, so "12" for a count or "soon" for a timestamp arrive here;
+    they must be named and quarantined, not crash the batch or be cast to something they are not.
+    """
+    typed: list[dict[str, Any]] = []
+    failures: dict[int, list[RuleFailure]] = {}
+    for index, event in enumerate(events):
+        row: dict[str, Any] = {}
+        for schema_field in schema:
+            value = event.get(schema_field.name)
+            try:
+                row[schema_field.name] = _cast(value, schema_field.type)
+            except (TypeError, ValueError, OverflowError):
+                row[schema_field.name] = None
+                reason = f"value does not fit the contract type {schema_field.type}"
+                failures.setdefault(index, []).append(
+                    RuleFailure(f"type_{schema_field.name}", reason, schema_field.name, value)
+                )
+        typed.append(row)
+    return typed, failures
+
+
+def _masked(value: Any) -> Any:
+    """An event with every citizen service number in its texts masked: a provider's note is free text."""
+    if isinstance(value, str):
+        return mask_bsns(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """JSON may escape half of a surrogate pair (\\ud800) that no UTF-8 file can store."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
+
+
+def _cast(value: Any, arrow_type: pa.DataType) -> Any:
+    if value is None:
+        return None
+    if pa.types.is_string(arrow_type):
+        if isinstance(value, dict | list):
+            raise TypeError("expected text")
+        return str(value)
+    if pa.types.is_boolean(arrow_type):
+        if not isinstance(value, bool):
+            raise TypeError("expected true/false")
+        return value
+    if pa.types.is_integer(arrow_type):
+        if isinstance(value, bool) or not isinstance(value, int | float) or float(value) != int(value):
+            raise TypeError("expected a whole number")
+        return int(value)
+    if pa.types.is_floating(arrow_type):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError("expected a number")
+        return float(value)
+    if pa.types.is_timestamp(arrow_type):
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if pa.types.is_list(arrow_type):
+        if not isinstance(value, list):
+            raise TypeError("expected a list")
+        return [_cast(item, arrow_type.value_type) for item in value]
+    raise TypeError(f"no cast for {arrow_type}")
+
+
+def _failpoint(name: str) -> None:
+    """Crash hard at a named point when the crash tests ask for it; a no-op otherwise."""
+    if os.environ.get(FAILPOINT_VARIABLE) == name:
+        log.error("failpoint %s reached: killing the ingester", name)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def run_consumer(
+    consumer: KafkaConsumer,
+    ingester: Ingester,
+    stop_when: Callable[[IngestStats], bool] | None = None,
+    idle_seconds: float | None = 5.0,
+    max_seconds: float | None = None,
+) -> IngestStats:
+    """Poll, land, commit — until `stop_when` holds, the assigned partitions are idle, or time is up.
+
+    `idle_seconds=None` with no `stop_when` runs until SIGTERM/SIGINT (the long-running service).
+    """
+    stopping = False
+
+    def _stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    # Only the main thread may install handlers; elsewhere (some executors) the caller owns shutdown.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    signals = (signal.SIGTERM, signal.SIGINT) if in_main_thread else ()
+    previous = {sig: signal.signal(sig, _stop) for sig in signals}
+    started = last_data = time.monotonic()
+    try:
+        while not stopping:
+            polled = consumer.poll(timeout_ms=500)
+            now = time.monotonic()
+            if polled:
+                last_data = now
+                _land_and_commit(consumer, ingester, polled)
+            if stop_when is not None and stop_when(ingester.stats):
+                break
+            if max_seconds is not None and now - started > max_seconds:
+                log.warning("ingester stopped after %.0f s without reaching its stop condition", max_seconds)
+                break
+            if idle_seconds is not None and consumer.assignment() and now - last_data > idle_seconds:
+                break
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return ingester.stats
+
+
+def _land_and_commit(consumer: KafkaConsumer, ingester: Ingester, polled: dict[Any, list[Any]]) -> None:
+    messages = [
+        Message(record.topic, record.partition, record.offset, record.key, record.value)
+        for records in polled.values()
+        for record in records
+    ]
+    validated, quarantined = ingester.process(messages)
+    _failpoint("after_write")
+    offsets = {
+        TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(records[-1].offset + 1, "", -1)
+        for tp, records in polled.items()
+    }
+    try:
+        consumer.commit(offsets)
+    except KafkaError as error:
+        # The batch is durable in the lake, whose ledger skips it when it comes again: a commit the
+        # broker could not take (it restarted, the group rebalanced) costs a re-read, never an event.
+        log.warning("could not commit offsets (%s); the lake's ledger skips these records if re-read", error)
+        return
+    _failpoint("after_commit")
+    log.info("landed batch: %d validated, %d quarantined, %d messages", validated, quarantined, len(messages))

@@ -1,0 +1,423 @@
+"""Build the DuckDB warehouse with dbt into a fresh file, then publish it as three files by atomic renames.
+
+One build, three tiers (docs/disclosure.md): the restricted file holds everything, person level included;
+the analysts' file every aggregate, unsuppressed; the published file only the `published` schema, after
+the disclosure gate has scanned it. Readers (analysts, Superset) open their file read-only. Because a
+build never touches those files, they never see a half-built warehouse and never meet DuckDB's
+single-writer lock: a query that is running keeps the old file (its inode stays alive until closed), the
+next connection opens the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from monitorlink.core.config import Settings
+from monitorlink.core.lake import file_lock, fsync_directory
+from monitorlink.ingest.sources import lake_datasets
+from monitorlink.warehouse import disclosure
+
+RESTRICTED_SCHEMA = "restricted"
+PUBLISHED_SCHEMA = disclosure.PUBLISHED_SCHEMA
+#: Who reads which file: everyone (dashboards, other municipalities), the region's authorised analysts,
+#: or those who may see person-level (pseudonymised) data.
+Tier = Literal["published", "analysts", "restricted"]
+
+
+class BuildError(RuntimeError):
+    """dbt failed; the message lists each failing node and dbt's message. Nothing was published."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A successful build: where it was published, what dbt did, and the selection (None: everything)."""
+
+    published_path: Path
+    nodes_passed: int
+    nodes_skipped: int
+    seconds: float
+    selected: str | None = None
+
+
+def build(settings: Settings, select: str | None = None) -> BuildResult:
+    """Run `dbt build` (seeds, models, data and unit tests) into a new file; publish it only if all pass.
+
+    With `select` (e.g. `source:tmsd+`) only those nodes are rebuilt, into a copy of the current
+    restricted warehouse so everything else (and what unit tests read) is already there; without a
+    warehouse yet, the build is full whatever `select` says. One build runs at a time (a file lock), so
+    two rebuilds never both start from the same copy and publish over each other.
+
+    dbt runs in its own process: dbt-duckdb keeps its connection open for the life of the process, and
+    only a closed (checkpointed) DuckDB file is safe to rename into place.
+    """
+    validated = settings.lake_root / "validated"
+    if not any(validated.glob("*/ingest_date=*/*.parquet")):
+        raise BuildError(
+            f"nothing to build from: no validated data under {validated} yet; run `make run` first"
+        )
+    with file_lock(_build_dir(settings) / "build.lock"):
+        return _build_locked(settings, select)
+
+
+def _build_locked(settings: Settings, select: str | None) -> BuildResult:
+    started = time.monotonic()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    build_file = _build_dir(settings) / f"{settings.warehouse_path.stem}-{stamp}.duckdb"
+    base = settings.restricted_warehouse_path
+    selective = select is not None and base.exists()
+    if selective:
+        shutil.copyfile(base, build_file)
+    dbt_dir = settings.home / "dbt"
+    arguments = ["build", *(["--select", select] if selective and select else [])]
+    completed = run_dbt(settings, arguments, build_file, "target")
+    results = _run_results(dbt_dir / "target" / "run_results.json")
+    if completed.returncode != 0:
+        build_file.unlink(missing_ok=True)
+        raise BuildError(_failure_report(results, completed, dbt_dir / "logs" / "dbt.log"))
+    _checkpoint(build_file)
+    manifest = disclosure.manifest_path(settings.home)
+    try:
+        _disclosure_gate(settings, build_file, manifest)
+        documented = disclosure.descriptions(manifest)
+        analysts = _tier_copy(build_file, "analysts", lambda schema: schema != RESTRICTED_SCHEMA, documented)
+        published = _tier_copy(build_file, "published", lambda schema: schema == PUBLISHED_SCHEMA, documented)
+    except BaseException:
+        for leftover in build_file.parent.glob(f"{build_file.stem}*.duckdb"):
+            leftover.unlink(missing_ok=True)
+        raise
+    publish(build_file, settings.restricted_warehouse_path)
+    publish(analysts, settings.analysts_warehouse_path)
+    publish(published, settings.warehouse_path)
+    statuses = [str(node.get("status")) for node in results]
+    return BuildResult(
+        published_path=settings.warehouse_path,
+        nodes_passed=sum(status in ("success", "pass") for status in statuses),
+        nodes_skipped=sum(status == "skipped" for status in statuses),
+        seconds=time.monotonic() - started,
+        selected=select if selective else None,
+    )
+
+
+def _build_dir(settings: Settings) -> Path:
+    """Where builds, scratch databases and empty source files go, next to the published warehouse."""
+    folder = settings.warehouse_path.parent / ".build"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextmanager
+def _scratch_database(settings: Settings, name: str, copy_of: Path | None = None) -> Iterator[Path]:
+    """A throw-away DuckDB file for dbt commands that need a connection but must not touch a warehouse."""
+    scratch = _build_dir(settings) / f"{name}.duckdb"
+    if copy_of is not None:
+        shutil.copyfile(copy_of, scratch)
+    try:
+        yield scratch
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def run_dbt(
+    settings: Settings, arguments: list[str], database: Path, target: str
+) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command against `database`, with the project's variables and the lake's inputs."""
+    dbt_dir = settings.home / "dbt"
+    variables = {
+        "wait_norm_months": settings.wait_norm_months,
+        "suppression_threshold": settings.suppression_threshold,
+        "lake_inputs": _lake_inputs(settings.lake_root, _build_dir(settings)),
+    }
+    command = [
+        _dbt_executable(),
+        *arguments,
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target-path",
+        str(dbt_dir / target),
+        "--log-path",
+        str(dbt_dir / "logs"),
+        "--vars",
+        json.dumps(variables),
+        "--no-use-colors",
+        "--quiet",
+    ]
+    environment = {
+        **os.environ,
+        "MONITORLINK_LAKE_ROOT": str(settings.lake_root),
+        "MONITORLINK_DBT_BUILD_PATH": str(database),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    return subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+
+
+def docs(settings: Settings) -> Path:
+    """Generate the dbt docs site (lineage, model and KPI definitions) from the warehouse; returns its folder.
+
+    The catalog is read from a scratch copy of the restricted warehouse, so column types of every model
+    appear, and the published files are never opened for writing.
+    """
+    if not settings.restricted_warehouse_path.exists():
+        raise BuildError("no warehouse to document yet; run `make run` first")
+    with _scratch_database(settings, "docs-catalog", copy_of=settings.restricted_warehouse_path) as scratch:
+        completed = run_dbt(settings, ["docs", "generate"], scratch, "docs")
+    site = settings.home / "dbt" / "docs"
+    if completed.returncode != 0 or not (site / "index.html").exists():
+        raise BuildError(f"dbt docs generate failed:\n{(completed.stdout + completed.stderr)[-2000:]}")
+    return site
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    """dbt's verdict on one source: `pass`, `warn` or `error` against its freshness rule."""
+
+    source: str
+    status: str
+    max_loaded_at: str | None
+    age_hours: float | None
+
+
+def source_freshness(settings: Settings) -> list[SourceFreshness]:
+    """Run `dbt source freshness` on the lake (each source's newest `_ingested_at` against now)."""
+    report = settings.home / "dbt" / "freshness" / "sources.json"
+    report.unlink(missing_ok=True)  # never read an earlier run's verdict if this one writes none
+    with _scratch_database(settings, "freshness") as scratch:
+        run_dbt(settings, ["source", "freshness"], scratch, "freshness")
+    if not report.exists():
+        raise BuildError(f"dbt source freshness wrote no {report}; see {settings.home / 'dbt' / 'logs'}")
+    results = json.loads(report.read_text(encoding="utf-8")).get("results", [])
+    return [
+        SourceFreshness(
+            source=str(result["unique_id"]).removeprefix("source.monitorlink."),
+            status=str(result.get("status")),
+            max_loaded_at=result.get("max_loaded_at"),
+            age_hours=round(result["max_loaded_at_time_ago_in_s"] / 3600, 1)
+            if result.get("max_loaded_at_time_ago_in_s") is not None
+            else None,
+        )
+        for result in results
+    ]
+
+
+def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
+    """What each dbt source reads: the dataset's Parquet files, or an empty file with its schema.
+
+    A source that has delivered nothing yet still has a contract, so its models build (empty, typed)
+    instead of failing the whole warehouse on DuckDB's "no files found". Each dataset's empty file is
+    also offered as `<dataset>_schema`, so a source can read it beside its files and have every column
+    of the current contract even while the lake holds only files of an older version. The operations
+    models' inputs (delivery logs, availability quarantine, open alerts) follow: `_operations_inputs`.
+    """
+    inputs = {}
+    for dataset, schema in lake_datasets().items():
+        empty = build_dir / "empty" / f"{dataset}.parquet"
+        empty.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(schema.empty_table(), empty)
+        inputs[f"{dataset}_schema"] = str(empty)
+        folder = lake_root / "validated" / dataset
+        has_files = any(folder.glob("ingest_date=*/*.parquet"))
+        inputs[dataset] = f"{folder}/ingest_date=*/*.parquet" if has_files else str(empty)
+    return inputs | _operations_inputs(lake_root, build_dir / "empty")
+
+
+#: The columns of the availability quarantine zone the operations models read (never `message` or
+#: `reasons`, which hold the rejected event's values); the zone's full schema is `ingest.QUARANTINE_SCHEMA`.
+_QUARANTINE_COLUMNS = pa.schema(
+    [
+        pa.field("failed_rules", pa.list_(pa.string())),
+        pa.field("_batch_id", pa.string()),
+        pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def _operations_inputs(lake_root: Path, empty_dir: Path) -> dict[str, str]:
+    """What the operations models read: the delivery logs, the availability quarantine zone, the open alerts.
+
+    Like the datasets, each falls back to an empty file of its kind when the lake has none yet (a fresh
+    lake, a source that never delivered, no alert ever opened), so the models build empty.
+    """
+    empty_dir.mkdir(parents=True, exist_ok=True)
+    no_deliveries = empty_dir / "deliveries.jsonl"
+    no_deliveries.write_text("", encoding="utf-8")
+    no_quarantine = empty_dir / "availability_quarantine.parquet"
+    pq.write_table(_QUARANTINE_COLUMNS.empty_table(), no_quarantine)
+    no_alerts = empty_dir / "alerts_open.json"
+    no_alerts.write_text("{}", encoding="utf-8")
+    quarantine = lake_root / "quarantine" / "availability"
+    open_alerts = lake_root / "ops" / "alerts" / "open.json"
+    return {
+        "deliveries": f"{lake_root}/raw/*/deliveries.jsonl"
+        if any(lake_root.glob("raw/*/deliveries.jsonl"))
+        else str(no_deliveries),
+        "availability_quarantine": f"{quarantine}/ingest_date=*/*.parquet"
+        if any(quarantine.glob("ingest_date=*/*.parquet"))
+        else str(no_quarantine),
+        "alerts_open": str(open_alerts) if open_alerts.exists() else str(no_alerts),
+    }
+
+
+def _dbt_executable() -> str:
+    """The dbt installed next to this interpreter (Airflow workers may not have the venv on PATH)."""
+    return shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+
+
+def _run_results(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    results: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8")).get("results", [])
+    return results
+
+
+def _failure_report(
+    results: list[dict[str, Any]], completed: subprocess.CompletedProcess[str], log: Path
+) -> str:
+    lines = ["dbt build failed; the published warehouse was left unchanged."]
+    lines += [
+        f"  {node['unique_id']} [{node['status']}]: {node.get('message')}"
+        for node in results
+        if node.get("status") in ("error", "fail", "runtime error")
+    ]
+    if len(lines) == 1:
+        lines.append((completed.stdout + completed.stderr).strip()[-2000:])
+    lines.append(f"Full log: {log}")
+    return "\n".join(lines)
+
+
+def _disclosure_gate(settings: Settings, build_file: Path, manifest: Path) -> None:
+    """Refuse to publish a build whose published schema breaks a disclosure rule (see `disclosure`)."""
+    with duckdb.connect(str(build_file), read_only=True) as connection:
+        declared = disclosure.declarations(manifest)
+        findings = disclosure.scan(connection, declared, settings.suppression_threshold)
+    if findings:
+        shown = [f"  {finding}" for finding in findings[:20]]
+        more = [f"  … and {len(findings) - 20} more"] if len(findings) > 20 else []
+        raise BuildError(
+            "disclosure control refused to publish; the published warehouse was left unchanged:\n"
+            + "\n".join(shown + more)
+            + "\nThe rules and how to declare a column: docs/disclosure.md"
+        )
+
+
+def _tier_copy(
+    build_file: Path,
+    tier: str,
+    schemas: Callable[[str], bool],
+    documented: dict[str, tuple[str, dict[str, str]]],
+) -> Path:
+    """A new file with the build's tables of the chosen schemas, each with its dbt descriptions as comments.
+
+    Views (staging models read the lake by absolute path) are written as tables, so the file stands
+    alone on another machine or after the lake moved. Written fresh rather than pruned from a copy:
+    dropping a schema in a copy would leave its data in the file's free blocks.
+    """
+    target = build_file.with_name(f"{build_file.stem}-{tier}.duckdb")
+    target.unlink(missing_ok=True)
+    with duckdb.connect(str(build_file)) as connection:
+        (source,) = connection.execute("select current_database()").fetchone() or ("",)
+        relations = [
+            (schema, name)
+            for schema, name in connection.execute(
+                "select table_schema, table_name from information_schema.tables"
+                " where table_catalog = $db order by all",
+                {"db": source},
+            ).fetchall()
+            if schemas(schema)
+        ]
+        connection.execute(f"attach '{target}' as tier_copy")
+        for schema in sorted({schema for schema, _ in relations}):
+            connection.execute(f'create schema if not exists tier_copy."{schema}"')
+        for schema, name in relations:
+            qualified = f'tier_copy."{schema}"."{name}"'
+            connection.execute(f'create table {qualified} as from "{source}"."{schema}"."{name}"')
+            _comment(connection, qualified, *documented.get(name, ("", {})))
+        connection.execute("detach tier_copy")
+    _checkpoint(target)
+    return target
+
+
+def _comment(
+    connection: duckdb.DuckDBPyConnection, qualified: str, description: str, columns: dict[str, str]
+) -> None:
+    """Carry dbt's descriptions into the file, so an analyst's SQL client shows what a table holds."""
+    if description:
+        connection.execute(f"comment on table {qualified} is {_literal(description)}")
+    info = connection.execute(f"select name from pragma_table_info('{qualified}')").fetchall()
+    present = {name for (name,) in info}
+    for column, text in columns.items():
+        if text and column in present:
+            connection.execute(f'comment on column {qualified}."{column}" is {_literal(text)}')
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _checkpoint(build_file: Path) -> None:
+    """Fold any write-ahead log into the file, so the renamed file is complete on its own."""
+    with duckdb.connect(str(build_file)) as connection:
+        connection.execute("CHECKPOINT")
+    wal = build_file.with_name(build_file.name + ".wal")
+    if wal.exists():
+        raise BuildError(f"{wal} still exists after CHECKPOINT; refusing to publish an incomplete warehouse")
+
+
+def publish(build_file: Path, published: Path) -> None:
+    """Atomically replace the published warehouse with a finished build (same file system)."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(build_file, published)
+    fsync_directory(published.parent)
+
+
+def tier_path(settings: Settings, tier: Tier) -> Path:
+    """The file of a tier (each configurable: MONITORLINK_WAREHOUSE_PATH, …_ANALYSTS_…, …_RESTRICTED_…)."""
+    return {
+        "published": settings.warehouse_path,
+        "analysts": settings.analysts_warehouse_path,
+        "restricted": settings.restricted_warehouse_path,
+    }[tier]
+
+
+def connect_readonly(settings: Settings, tier: Tier = "published") -> duckdb.DuckDBPyConnection:
+    """The documented way to query the warehouse: read-only, one tier's file (the published one by default).
+
+    Unqualified names find the published schema first, so `select * from pub_reentry` works in every
+    tier. The analysts' and restricted files are for the region's authorised analysts only and never
+    what dashboards or other municipalities read.
+    """
+    path = tier_path(settings, tier)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist yet: run `make run` first")
+    connection = duckdb.connect(str(path), read_only=True)
+    connection.execute(f"set search_path = '{PUBLISHED_SCHEMA},main'")
+    return connection
+
+
+def warehouse_watermarks(settings: Settings) -> dict[str, datetime]:
+    """Per source, the newest landing the restricted warehouse was built from (empty: no warehouse)."""
+    if not settings.restricted_warehouse_path.exists():
+        return {}
+    with duckdb.connect(str(settings.restricted_warehouse_path), read_only=True) as connection:
+        query = f"select source, last_landed_at from {PUBLISHED_SCHEMA}.fct_source_freshness"
+        rows = connection.execute(query).fetchall()
+    return {
+        name: (landed.replace(tzinfo=UTC) if landed.tzinfo is None else landed.astimezone(UTC))
+        for name, landed in rows
+        if landed is not None
+    }
