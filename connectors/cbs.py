@@ -23,7 +23,8 @@ from typing import Any
 
 import httpx
 
-from connectors.files import ParsedTable, read_records, redact_text
+from connectors.base import ParsedTable
+from connectors.files import read_records, redact_text
 from monitorlink.core.contracts import Contract, load_contract
 
 CONTRACT = load_contract("cbs.v1")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from connectors.files import ParsedTable, decode, read_records, redact_text
+from connectors.base import ParsedTable
+from connectors.files import decode, read_records, redact_text
 from monitorlink.core.contracts import Contract, load_contract
 
 CONTRACT = load_contract("chain.v1")

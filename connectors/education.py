@@ -15,11 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zipfile import BadZipFile
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
+from connectors.base import ParsedTable
 from connectors.files import (
-    ParsedTable,
     map_columns,
     normalise_header,
     redact_text,
@@ -28,7 +25,7 @@ from connectors.files import (
 )
 from monitorlink.core.contracts import Contract, load_contract
 from monitorlink.core.pseudonym import bsn_tokens, mask_bsns
-from monitorlink.ingest.quality import RuleFailure
+from monitorlink.core.rules import RuleFailure
 
 PUPILS = load_contract("education_pupils.v1")
 ABSENCE = load_contract("education_absence.v1")
@@ -41,6 +38,9 @@ HEADER_SEARCH_ROWS = 15
 
 def parse(name: str, content: bytes) -> list[ParsedTable]:
     """One table per sheet of the workbook; a missing sheet is a critical problem of that table."""
+    from openpyxl import load_workbook  # imported here: every other process names this module cheaply
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
@@ -123,6 +123,8 @@ def redact(content: bytes, replacements: Mapping[str, str]) -> bytes:
         return redact_text(content, replacements)
     if not (replacements or _holds_bsn(content)):
         return content
+    from openpyxl import load_workbook
+
     try:
         workbook = load_workbook(io.BytesIO(content))
     except Exception:  # any way a damaged workbook fails to open (the parser quarantined it already)

@@ -14,32 +14,16 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from connectors.base import ParsedTable
 from monitorlink.core.contracts import Contract, Field
 from monitorlink.core.pseudonym import BSN_MASK, bsn_tokens
-from monitorlink.ingest.quality import RuleFailure
+from monitorlink.core.rules import RuleFailure
 
 #: The CBS/TMSD way of saying "suppressed": a lone dot (sometimes padded).
 SUPPRESSED = "."
-
-
-@dataclass
-class ParsedTable:
-    """One contract's rows read from one delivery, before types and quality are checked.
-
-    `rows` hold the delivered values under contract field names; `row_numbers` say where each row is in
-    the file (line or sheet row), so every reason can name it. `flags` are warnings about the delivery as
-    a whole; `problems` are critical ones (a required column missing) that stop the delivery.
-    """
-
-    contract: Contract
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    row_numbers: list[int] = field(default_factory=list)
-    flags: list[RuleFailure] = field(default_factory=list)
-    problems: list[RuleFailure] = field(default_factory=list)
 
 
 #: Single-byte code pages older deliveries come in: Windows-1252, and DOS Latin-1 (cp850, which agrees

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from connectors.files import ParsedTable, read_csv, redact_text
+from connectors.base import ParsedTable
+from connectors.files import read_csv, redact_text
 from monitorlink.core.contracts import Contract, load_contract
 
 CONTRACT = load_contract("tmsd.v1")

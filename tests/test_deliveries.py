@@ -13,7 +13,8 @@ from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.core.pseudonym import MissingPseudonymKey
 from monitorlink.ingest import deliveries
-from monitorlink.ingest.deliveries import DeliveryProcessor, delivery_log, delivery_log_path
+from monitorlink.ingest.deliveries import DeliveryProcessor
+from monitorlink.ingest.delivery_log import delivery_log, delivery_log_path
 from monitorlink.ingest.landing import land_folder
 from monitorlink.ingest.quality import load_suite
 from monitorlink.ingest.sources import FILE_SOURCES

@@ -12,6 +12,7 @@ from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest import events
 from monitorlink.ingest.deliveries import DeliveryProcessor
+from monitorlink.ops import triggers
 from tests.conftest import topic_messages
 from tests.factories import tmsd_file, tmsd_row
 
@@ -63,13 +64,13 @@ class _Message:
 def test_the_trigger_filter_passes_only_landed_batches_of_its_own_source(landed: Settings) -> None:
     good, bad = events.lake_batches(Lake(landed.lake_root), "tmsd")
     as_bytes = [json.dumps(e.as_message()).encode() for e in (good, bad)]
-    assert events.landed_batch_of(_Message(as_bytes[0]), source="tmsd") == good.as_message()
-    assert events.landed_batch_of(_Message(as_bytes[0]), source="chain") is None
-    assert events.landed_batch_of(_Message(as_bytes[1]), source="tmsd") is None, (
+    assert triggers.landed_batch_of(_Message(as_bytes[0]), source="tmsd") == good.as_message()
+    assert triggers.landed_batch_of(_Message(as_bytes[0]), source="chain") is None
+    assert triggers.landed_batch_of(_Message(as_bytes[1]), source="tmsd") is None, (
         "quarantined: nothing to build"
     )
-    assert events.landed_batch_of(_Message(b"not json"), source="tmsd") is None
-    assert events.landed_batch_of(_Message(b'{"schema": "other"}'), source="tmsd") is None
+    assert triggers.landed_batch_of(_Message(b"not json"), source="tmsd") is None
+    assert triggers.landed_batch_of(_Message(b'{"schema": "other"}'), source="tmsd") is None
 
 
 def test_announce_publishes_each_batch_once_and_what_a_down_broker_missed_later(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from connectors.availability import EVENT_SCHEMA, fetch_snapshot, snapshot_events
@@ -38,7 +37,7 @@ def test_row_failures_name_rule_column_and_value() -> None:
     events[1] = {**events[1], "event_id": "not-a-uuid", "provider_name": None, "target_group": "ouderen"}
     events[2] = {**events[2], "wait_weeks_treatment": -1.0, "measured_at": "2026-09-01T00:00:00+00:00"}
     typed, type_failures = coerce(events, EVENT_SCHEMA)
-    outcome = validate(pd.DataFrame(typed, columns=EVENT_SCHEMA.names), load_suite(SUITE))
+    outcome = validate(typed, EVENT_SCHEMA.names, load_suite(SUITE))
     assert type_failures == {}
     assert outcome.batch_failures == []
     assert outcome.failures_for(0) == []
@@ -72,7 +71,7 @@ def test_a_failure_that_names_no_rows_quarantines_the_batch(tmp_path: Path) -> N
         ),
         encoding="utf-8",
     )
-    outcome = validate(pd.DataFrame({"x": [1, 2]}), load_suite(suite_file))
+    outcome = validate([{"x": 1}, {"x": 2}], ["x"], load_suite(suite_file))
     assert [f.rule for f in outcome.batch_failures] == ["enough_rows"]
     assert [f.rule for f in outcome.failures_for(0)] == ["enough_rows"]
     assert [f.rule for f in outcome.failures_for(1)] == ["enough_rows"]

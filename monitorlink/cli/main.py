@@ -29,7 +29,7 @@ from monitorlink.dashboards import superset_service
 from monitorlink.dashboards.superset_api import SupersetApiError
 from monitorlink.ingest import availability, events
 from monitorlink.ingest import landing as deliveries
-from monitorlink.ingest.deliveries import DeliveryOutcome
+from monitorlink.ingest.delivery_log import DeliveryOutcome
 from monitorlink.ingest.sources import FILE_SOURCES, SOURCES
 from monitorlink.ops import alerts, broker, orchestration, quality_report, recovery, status, transform, watch
 from monitorlink.ops.status import SERVICES

@@ -21,17 +21,16 @@ import logging
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
-from connectors.files import SUPPRESSED, ParsedTable, bsns_in_text, to_contract_type
+from connectors.base import Connector, ParsedTable
+from connectors.files import SUPPRESSED, bsns_in_text, to_contract_type
 from monitorlink.core.config import PROJECT_ROOT
 from monitorlink.core.contracts import Contract
 from monitorlink.core.lake import Lake, new_batch_id, write_atomic
@@ -44,51 +43,21 @@ from monitorlink.core.pseudonym import (
     pseudonym_key,
     pseudonymise,
 )
-from monitorlink.ingest.quality import RuleFailure, Suite, load_suite, validate
+from monitorlink.core.rules import RuleFailure
+from monitorlink.ingest.delivery_log import (
+    DeliveryOutcome,
+    append_delivery_log,
+    delivery_log,
+)
+from monitorlink.ingest.quality import Suite, load_suite, validate
+from monitorlink.ingest.schemas import DELIVERY_QUARANTINE_SCHEMA, dataset_schema
 
 log = logging.getLogger(__name__)
 
-DELIVERY_COLUMNS = [
-    pa.field("_delivery_file", pa.string()),
-    pa.field("_delivery_sha256", pa.string()),
-    pa.field("_delivery_scope", pa.string()),
-    pa.field("_delivery_period", pa.string()),
-    pa.field("_delivery_version", pa.int32()),
-    pa.field("_source_row", pa.int64()),
-    pa.field("_quality_flags", pa.list_(pa.string())),
-    pa.field("_batch_id", pa.string()),
-    pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
-]
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        pa.field("record", pa.string()),
-        pa.field("failed_rules", pa.list_(pa.string())),
-        pa.field("reasons", pa.list_(pa.string())),
-        *DELIVERY_COLUMNS,
-    ]
-)
 #: Delivery-level rules (volume against the previous delivery, not empty), shared by every file feed.
 DELIVERY_SUITE_PATH = PROJECT_ROOT / "expectations" / "deliveries.v1.json"
 SAMPLE_ROWS = 5
 VOLUME_BASELINE = 4
-
-
-class FileConnector(Protocol):
-    """What the processor needs from a source's connector module."""
-
-    source: str
-    contracts: tuple[Contract, ...]
-
-    def parse(self, name: str, content: bytes) -> list[ParsedTable]:
-        """Every table of one delivery, rows under contract field names, values as delivered."""
-
-    def redact(self, content: bytes, replacements: Mapping[str, str]) -> bytes:
-        """The delivery's bytes with the given identifier values replaced (BSN → pseudonym)."""
-
-
-def dataset_schema(contract: Contract) -> pa.Schema:
-    """Schema of a file feed's rows in the validated zone: the contract's fields, then the bookkeeping."""
-    return pa.schema([*contract.arrow_schema(), *DELIVERY_COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -107,29 +76,6 @@ def parse_name(contract: Contract, name: str) -> DeliveryName | None:
     if match is None:
         return None
     return DeliveryName(match["scope"], match["period"], int(match["version"]))
-
-
-@dataclass
-class DeliveryOutcome:
-    """What happened to one delivery; one line of the delivery log."""
-
-    source: str
-    name: str
-    received_sha256: str
-    outcome: str
-    origin: str = ""
-    scope: str | None = None
-    period: str | None = None
-    version: int | None = None
-    batch_id: str | None = None
-    raw_path: str | None = None
-    rows: dict[str, int] = field(default_factory=dict)
-    critical: dict[str, int] = field(default_factory=dict)
-    warnings: dict[str, int] = field(default_factory=dict)
-    samples: dict[str, list[str]] = field(default_factory=dict)
-    pseudonymised: int = 0
-    duplicate_of: str | None = None
-    processed_at: str = ""
 
 
 @dataclass
@@ -171,7 +117,7 @@ class _Prepared:
 class DeliveryProcessor:
     """Lands the deliveries of one file source; `process` takes (name, bytes, origin) and is idempotent."""
 
-    def __init__(self, lake: Lake, connector: FileConnector, chunk_size: int = 50) -> None:
+    def __init__(self, lake: Lake, connector: Connector, chunk_size: int = 50) -> None:
         self.lake, self.connector, self.chunk_size = lake, connector, chunk_size
         self.suites = {c.name: load_suite(c.suite) for c in connector.contracts}
         self.delivery_suite: Suite = load_suite(DELIVERY_SUITE_PATH)
@@ -386,11 +332,11 @@ class DeliveryProcessor:
         ]
         if not places:
             return
-        frame = pd.DataFrame(
+        outcome = validate(
             [{**table.rows[index], "_delivery_sha256": prepared.sha256} for prepared, table, index in places],
-            columns=[*(f.name for f in contract.fields), "_delivery_sha256"],
+            [*(f.name for f in contract.fields), "_delivery_sha256"],
+            self.suites[contract.name],
         )
-        outcome = validate(frame, self.suites[contract.name])
         for position, (_, table, index) in enumerate(places):
             table.row_failures[index].extend(outcome.row_failures.get(position, []))
         if outcome.batch_failures:
@@ -423,8 +369,7 @@ class DeliveryProcessor:
                 history.append((prepared.delivery.period, rows))
         if not records:
             return
-        frame = pd.DataFrame(records, columns=["rows", "previous_rows", "ratio"])
-        outcome = validate(frame, self.delivery_suite)
+        outcome = validate(records, ["rows", "previous_rows", "ratio"], self.delivery_suite)
         for position, prepared in enumerate(ordered):
             prepared.delivery_failures.extend(outcome.failures_for(position))
 
@@ -510,7 +455,7 @@ class DeliveryProcessor:
                     "_quality_flags": sorted({f.rule for f in failures if not f.is_critical}),
                 }
             )
-        return pa.Table.from_pylist(records, schema=QUARANTINE_SCHEMA)
+        return pa.Table.from_pylist(records, schema=DELIVERY_QUARANTINE_SCHEMA)
 
     def _outcome(
         self, prepared: _Prepared, verdict: str, batch_id: str, raw_path: str, now: datetime
@@ -545,10 +490,7 @@ class DeliveryProcessor:
         )
 
     def _append_log(self, outcome: DeliveryOutcome) -> None:
-        path = delivery_log_path(self.lake, self.connector.source)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
+        append_delivery_log(self.lake, self.connector.source, outcome)
 
 
 def _mask_bsns_outside_rows(prepared: _Prepared) -> None:
@@ -565,26 +507,3 @@ def _shown(value: Any) -> Any:
     if isinstance(value, int | float):
         return BSN_MASK if is_bsn(str(value)) else value
     return mask_bsns(str(value)[:80]).encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def delivery_log_path(lake: Lake, source: str) -> Path:
-    """Where a source's delivery log lives: next to its raw-zone manifest."""
-    return lake.zone("raw", source) / "deliveries.jsonl"
-
-
-def rewrite_delivery_log(lake: Lake, source: str, replacements: list[DeliveryOutcome]) -> None:
-    """Replace the log lines of re-processed deliveries (same batch id) in place, atomically."""
-    by_batch = {outcome.batch_id: outcome for outcome in replacements}
-    lines = [by_batch.get(outcome.batch_id, outcome) for outcome in delivery_log(lake, source)]
-    text = "".join(json.dumps(asdict(outcome), ensure_ascii=False) + "\n" for outcome in lines)
-    write_atomic(delivery_log_path(lake, source), text.encode("utf-8"))
-
-
-def delivery_log(lake: Lake, source: str) -> list[DeliveryOutcome]:
-    """Every decision ever taken on a source's deliveries, oldest first."""
-    path = delivery_log_path(lake, source)
-    if not path.exists():
-        return []
-    return [
-        DeliveryOutcome(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line
-    ]

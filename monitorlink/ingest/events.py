@@ -26,11 +26,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from monitorlink.core.config import Settings, load_settings
+from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake, file_lock
-from monitorlink.ingest.deliveries import delivery_log
+from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.kafka_clients import publish_events
-from monitorlink.warehouse.build import warehouse_watermarks
 
 log = logging.getLogger(__name__)
 
@@ -171,24 +170,4 @@ def decode(value: bytes | str) -> dict[str, Any]:
     event = json.loads(value)
     if not isinstance(event, dict) or event.get("schema") != SCHEMA:
         raise ValueError(f"not a {SCHEMA} event: {str(value)[:120]}")
-    return event
-
-
-def landed_batch_of(message: Any, source: str) -> dict[str, Any] | None:
-    """Airflow `MessageQueueTrigger` apply_function: the event when it is a landed batch of `source`.
-
-    The trigger hands over a confluent-kafka message; returning None lets it pass (committed, ignored).
-    Quarantined batches change nothing the warehouse reads, and a batch the published warehouse already
-    holds needs no rebuild either, so neither triggers one.
-    """
-    try:
-        event = decode(message.value())
-    except ValueError:
-        log.warning("ignored a message on the batch topic that is not a %s event", SCHEMA)
-        return None
-    if event.get("source") != source or event.get("event_type") != LANDED:
-        return None
-    built = warehouse_watermarks(load_settings()).get(source)
-    if built is not None and datetime.fromisoformat(str(event["landed_at"])) <= built:
-        return None  # a warehouse built since then already has it (a backlog after `make run`, a replay)
     return event

@@ -19,7 +19,8 @@ from connectors import cbs
 from monitorlink.core.config import Settings
 from monitorlink.core.contracts import reference_values
 from monitorlink.core.lake import Lake
-from monitorlink.ingest.deliveries import DeliveryOutcome, DeliveryProcessor
+from monitorlink.ingest.deliveries import DeliveryProcessor
+from monitorlink.ingest.delivery_log import DeliveryOutcome
 from monitorlink.ingest.events import source_lock
 from monitorlink.ingest.sources import FILE_SOURCES
 

@@ -13,49 +13,30 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from monitorlink.core.rules import SEVERITIES, RuleFailure
 
-from monitorlink.core.pseudonym import mask_bsns
-
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
-
-import great_expectations as gx  # noqa: E402  (its import logs at INFO unless silenced first)
-from great_expectations.core.batch_definition import BatchDefinition  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-
-# Some GX modules pin their own logger to INFO on import; keep their chatter out of our output.
-for _name in ("great_expectations", "great_expectations.data_context.types.base"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+if TYPE_CHECKING:
+    import great_expectations as gx
+    from great_expectations.core.batch_definition import BatchDefinition
 
 
-#: `critical` quarantines; `warning` lets the data pass with a flag the analyst can see.
-SEVERITIES = ("critical", "warning")
+@cache
+def _great_expectations() -> ModuleType:
+    """GX, imported on first use: it costs seconds, and most processes that name a rule never validate."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its import logs at INFO otherwise
+    import great_expectations
 
-
-@dataclass(frozen=True)
-class RuleFailure:
-    """One broken rule: its stable name, the readable reason, and the offending column and value."""
-
-    rule: str
-    reason: str
-    column: str | None = None
-    value: Any = None
-    severity: str = "critical"
-
-    @property
-    def is_critical(self) -> bool:
-        """Critical failures stop the row (stream feeds) or the whole delivery (file feeds)."""
-        return self.severity == "critical"
-
-    def describe(self) -> str:
-        """One line for people: `rule: reason (column=value)`; a citizen service number in it is masked."""
-        where = f" ({self.column}={self.value!r})" if self.column else ""
-        return mask_bsns(f"{self.rule}: {self.reason}{where}")
+    # Some GX modules pin their own logger to INFO on import; keep their chatter out of our output.
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return great_expectations
 
 
 @dataclass
@@ -89,7 +70,7 @@ def load_suite(path: Path) -> Suite:
     """Load a suite file; a malformed file fails here with its path, not later inside a batch."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        suite = gx.ExpectationSuite(**document)
+        suite = _great_expectations().ExpectationSuite(**document)
     except (OSError, ValueError, TypeError) as error:
         raise ValueError(f"{path}: not a valid expectation suite ({error})") from error
     for expectation in suite.expectations:
@@ -108,14 +89,23 @@ def load_suite(path: Path) -> Suite:
 @cache
 def _batch_definition() -> BatchDefinition[Any]:
     """One ephemeral GX context per process: building it costs more than validating a batch."""
-    context = gx.get_context(mode="ephemeral")
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = _great_expectations().get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("monitorlink").add_dataframe_asset("micro_batch")
-    return asset.add_batch_definition_whole_dataframe("whole_batch")
+    definition: BatchDefinition[Any] = asset.add_batch_definition_whole_dataframe("whole_batch")
+    return definition
 
 
-def validate(frame: pd.DataFrame, suite: Suite) -> ValidationOutcome:
-    """Run a suite over a batch and sort each failure into row failures or a batch failure."""
+def validate(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], suite: Suite) -> ValidationOutcome:
+    """Run a suite over a batch of rows and sort each failure into row failures or a batch failure.
+
+    Row `i` of the outcome is `rows[i]`; `columns` fixes the frame's columns even when a row lacks one.
+    """
+    import pandas as pd  # only validation needs it; naming a rule or reading the lake does not
+
+    frame = pd.DataFrame(list(rows), columns=list(columns))
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite.expectation_suite, result_format={"result_format": "COMPLETE"})
     outcome = ValidationOutcome(suite_name=suite.name, result=result.to_json_dict())  # type: ignore[no-untyped-call]
@@ -148,6 +138,6 @@ def _plain(value: Any) -> Any:
     """Make a cell JSON-friendly for the quarantine record (NaN → None, timestamps → ISO text)."""
     if value is None or (isinstance(value, float) and value != value):
         return None
-    if isinstance(value, pd.Timestamp):
+    if hasattr(value, "isoformat"):  # a pandas Timestamp (or any date/time): ISO text
         return value.isoformat()
     return value.item() if hasattr(value, "item") else value

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from connectors import availability, cbs, chain, education, tmsd
-from monitorlink.ingest.deliveries import FileConnector, dataset_schema
-from monitorlink.ingest.stream import INGEST_COLUMNS
+from connectors.base import Connector
+from monitorlink.ingest.schemas import INGEST_COLUMNS, dataset_schema
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Source:
     name: str
     arrives_as: str
     description: str
-    connector: FileConnector | None = None
+    connector: Connector | None = None
     dbt_source: str = ""
 
     @property

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
@@ -33,29 +32,13 @@ from kafka.structs import OffsetAndMetadata
 
 from monitorlink.core.lake import Lake, new_batch_id, write_atomic
 from monitorlink.core.pseudonym import mask_bsns
+from monitorlink.core.rules import RuleFailure
 from monitorlink.ingest.kafka_clients import MessageRef
-from monitorlink.ingest.quality import RuleFailure, Suite, validate
+from monitorlink.ingest.quality import Suite, validate
+from monitorlink.ingest.schemas import INGEST_COLUMNS, STREAM_QUARANTINE_SCHEMA
 
 log = logging.getLogger(__name__)
 
-INGEST_COLUMNS = [
-    pa.field("_kafka_topic", pa.string()),
-    pa.field("_kafka_partition", pa.int32()),
-    pa.field("_kafka_offset", pa.int64()),
-    pa.field("_kafka_key", pa.string()),
-    pa.field("_message_sha256", pa.string()),
-    pa.field("_batch_id", pa.string()),
-    pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
-]
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        pa.field("event_id", pa.string()),
-        pa.field("message", pa.string()),
-        pa.field("failed_rules", pa.list_(pa.string())),
-        pa.field("reasons", pa.list_(pa.string())),
-        *INGEST_COLUMNS,
-    ]
-)
 #: Set to `after_write` or `after_commit` to have the ingester SIGKILL itself there (crash tests only).
 FAILPOINT_VARIABLE = "MONITORLINK_FAILPOINT"
 
@@ -249,7 +232,7 @@ class Ingester:
         if not candidates:
             return
         typed, type_failures = coerce([row.event or {} for row in candidates], self.feed.schema)
-        outcome = validate(pd.DataFrame(typed, columns=self.feed.schema.names), self.feed.suite)
+        outcome = validate(typed, self.feed.schema.names, self.feed.suite)
         for index, row in enumerate(candidates):
             row.failures.extend(type_failures.get(index, []) + outcome.failures_for(index))
             row.event = typed[index]
@@ -264,7 +247,7 @@ class Ingester:
         records = [
             {
                 "event_id": _event_id(row),
-                "message": None
+                "record": None
                 if row.message.value is None
                 else mask_bsns(row.message.value.decode("utf-8", "replace")),
                 "failed_rules": sorted({failure.rule for failure in row.failures}),
@@ -283,7 +266,7 @@ class Ingester:
             "validation_result": self._last_validation,
         }
         write_atomic(path.with_suffix(".validation.json"), json.dumps(report, default=str, indent=2).encode())
-        self.lake.write_table(path, pa.Table.from_pylist(records, schema=QUARANTINE_SCHEMA))
+        self.lake.write_table(path, pa.Table.from_pylist(records, schema=STREAM_QUARANTINE_SCHEMA))
         for record in records:
             self.stats.rules.update(record["failed_rules"])
             log.warning("quarantined %s: %s", record["event_id"], "; ".join(record["reasons"]))

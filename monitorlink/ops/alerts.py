@@ -31,7 +31,7 @@ import httpx
 
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake, file_lock, write_atomic
-from monitorlink.ingest.deliveries import delivery_log
+from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.events import STREAM_SOURCE, lake_batches
 from monitorlink.ingest.kafka_clients import publish_events
 from monitorlink.ingest.sources import SOURCES

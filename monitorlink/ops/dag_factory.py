@@ -36,7 +36,7 @@ def source_asset(source: str) -> Asset:
     trigger = MessageQueueTrigger(
         scheme="kafka",
         topics=[load_settings().batch_topic],
-        apply_function="monitorlink.ingest.events.landed_batch_of",
+        apply_function="monitorlink.ops.triggers.landed_batch_of",
         apply_function_kwargs={"source": source},
         kafka_config_id=batch_connection_id(source),
         poll_interval=0.01,  # the pause after a message for another source: none needed

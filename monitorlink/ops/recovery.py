@@ -21,16 +21,12 @@ from connectors import availability as snapshots
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest import availability as availability_pipeline
-from monitorlink.ingest.deliveries import (
-    DeliveryOutcome,
-    DeliveryProcessor,
-    delivery_log,
-    rewrite_delivery_log,
-)
+from monitorlink.ingest.deliveries import DeliveryProcessor
+from monitorlink.ingest.delivery_log import DeliveryOutcome, delivery_log, rewrite_delivery_log
 from monitorlink.ingest.events import BatchEvent, lake_batches, publish, source_lock
 from monitorlink.ingest.kafka_clients import publish_events
 from monitorlink.ingest.sources import SOURCES, source
-from monitorlink.warehouse.build import warehouse_watermarks
+from monitorlink.warehouse.watermarks import warehouse_watermarks
 
 log = logging.getLogger(__name__)
 

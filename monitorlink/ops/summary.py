@@ -14,7 +14,7 @@ from rich.table import Table
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest.availability import PulledSnapshot
-from monitorlink.ingest.deliveries import DeliveryOutcome, delivery_log
+from monitorlink.ingest.delivery_log import DeliveryOutcome, delivery_log
 from monitorlink.ingest.stream import IngestStats
 from monitorlink.ops import quality_report
 from monitorlink.warehouse import disclosure

@@ -236,8 +236,8 @@ def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
     return inputs | _operations_inputs(lake_root, build_dir / "empty")
 
 
-#: The columns of the availability quarantine zone the operations models read (never `message` or
-#: `reasons`, which hold the rejected event's values); the zone's full schema is `ingest.QUARANTINE_SCHEMA`.
+#: The columns of the availability quarantine zone the operations models read (never `record` or
+#: `reasons`, which hold the rejected event's values); the zone's full schema is in `ingest.schemas`.
 _QUARANTINE_COLUMNS = pa.schema(
     [
         pa.field("failed_rules", pa.list_(pa.string())),
@@ -407,17 +407,3 @@ def connect_readonly(settings: Settings, tier: Tier = "published") -> duckdb.Duc
     connection = duckdb.connect(str(path), read_only=True)
     connection.execute(f"set search_path = '{PUBLISHED_SCHEMA},main'")
     return connection
-
-
-def warehouse_watermarks(settings: Settings) -> dict[str, datetime]:
-    """Per source, the newest landing the restricted warehouse was built from (empty: no warehouse)."""
-    if not settings.restricted_warehouse_path.exists():
-        return {}
-    with duckdb.connect(str(settings.restricted_warehouse_path), read_only=True) as connection:
-        query = f"select source, last_landed_at from {PUBLISHED_SCHEMA}.fct_source_freshness"
-        rows = connection.execute(query).fetchall()
-    return {
-        name: (landed.replace(tzinfo=UTC) if landed.tzinfo is None else landed.astimezone(UTC))
-        for name, landed in rows
-        if landed is not None
-    }

@@ -43,11 +43,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from connectors import availability, cbs, chain, education, tmsd
+from connectors.base import Connector
 from monitorlink.core.config import PROJECT_ROOT, Settings
 from monitorlink.core.lake import Lake
 from monitorlink.core.pseudonym import pseudonym_key
 from monitorlink.ingest.availability import feed
-from monitorlink.ingest.deliveries import DeliveryProcessor, FileConnector
+from monitorlink.ingest.deliveries import DeliveryProcessor
 from monitorlink.ingest.kafka_clients import event_bytes
 from monitorlink.ingest.stream import Ingester, Message
 from monitorlink.simulator import CBS_TABLES, simulate
@@ -313,7 +314,7 @@ class FileLanding(Landing[Case, Delivery]):
 
     def __init__(
         self,
-        connector: FileConnector,
+        connector: Connector,
         seeds: dict[str, bytes],
         structural: st.SearchStrategy[Any],
         lakes: Lakes,

@@ -33,7 +33,7 @@ import pytest
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest import availability
-from monitorlink.ingest.deliveries import delivery_log
+from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.events import STREAM_SOURCE, announced
 from monitorlink.ingest.kafka_clients import MessageRef
 from monitorlink.ingest.landing import land_folder

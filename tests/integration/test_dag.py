@@ -18,7 +18,7 @@ from connectors.availability import fetch_snapshot, snapshot_events
 from monitorlink.core.config import PROJECT_ROOT, SOURCE_NAMES, Settings, load_settings
 from monitorlink.core.lake import Lake
 from monitorlink.core.pseudonym import DEV_KEY
-from monitorlink.ingest.deliveries import delivery_log
+from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.events import announced, lake_batches
 from monitorlink.ops.orchestration import airflow_environment
 from monitorlink.simulator import SimulationResult, simulate
@@ -132,7 +132,7 @@ def test_the_warehouse_dag_is_scheduled_on_every_source_asset_with_a_kafka_watch
         (watcher,) = assets[f"validated_{name}"].watchers
         classpath, kwargs = watcher.trigger.serialize()
         assert classpath.endswith("AwaitMessageTrigger")
-        assert kwargs["apply_function"] == "monitorlink.ingest.events.landed_batch_of"
+        assert kwargs["apply_function"] == "monitorlink.ops.triggers.landed_batch_of"
         assert kwargs["apply_function_kwargs"] == {"source": name}
         assert kwargs["kafka_config_id"] == f"monitorlink_batches_{name}"
 

@@ -1,7 +1,9 @@
 """The event-driven path without the Airflow UI, on a real broker: a new TMSD file in the landing folder →
 the landing watcher lands and announces it → Airflow's own Kafka `MessageQueueTrigger` (as the asset
-watcher runs it) hands over the batch event → a selective dbt build (`source:tmsd+`) → publish.
-Then backfills (twice the same warehouse), replay after a broker restart, and `monitorlink status`."""
+watcher runs it) hands over the batch event → its asset event triggers the warehouse DAG (`dag.test()`),
+whose task reads the sources from `triggering_asset_events` → a selective dbt build (`source:tmsd+`) →
+publish. Then backfills (twice the same warehouse), replay after a broker restart, and `monitorlink
+status`."""
 
 from __future__ import annotations
 
@@ -9,8 +11,13 @@ import dataclasses
 import io
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 from kafka import KafkaAdminClient
@@ -20,16 +27,16 @@ from monitorlink.core.config import Settings, load_settings
 from monitorlink.core.lake import Lake
 from monitorlink.core.pseudonym import DEV_KEY
 from monitorlink.ingest import availability, events
-from monitorlink.ingest.deliveries import delivery_log
+from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.landing import land_folder
 from monitorlink.ops import alerts, broker, transform, watch
-from monitorlink.ops.orchestration import batch_connections
+from monitorlink.ops.orchestration import airflow_environment, batch_connections
 from monitorlink.ops.recovery import backfill, replay
 from monitorlink.ops.watch import watch_once
 from monitorlink.simulator import SimulationResult, simulate
-from monitorlink.warehouse.build import connect_readonly
+from monitorlink.warehouse.build import connect_readonly, run_dbt
 from tests.conftest import free_port
-from tests.trigger_runs import first_trigger_event
+from tests.trigger_runs import first_trigger_event, load_dag_module
 from tests.warehouse_checks import warehouse_content
 
 pytestmark = pytest.mark.integration
@@ -76,9 +83,75 @@ def _delivery_files(settings: Settings) -> set[str]:
     return {name for (name,) in rows}
 
 
+#: What the warehouse DAG builds for a TMSD batch (dags/warehouse.py, README): the nodes downstream of the
+#: TMSD source and of the operations marts (delivery logs, alerts), which every landing changes.
+TMSD_SELECTION = "source:tmsd+ source:operations+"
+
+
+@pytest.fixture
+def airflow_db(tmp_path: Path, platform: Settings, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A migrated Airflow metadata database for this test (Airflow reads AIRFLOW_HOME once per process:
+    where an earlier test configured it already, that database is used)."""
+    home = tmp_path / "airflow"
+    environment = {**airflow_environment(platform), "AIRFLOW_HOME": str(home)}
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if "airflow.settings" not in sys.modules:
+        airflow = Path(sys.executable).parent / "airflow"
+        migrated = subprocess.run(
+            [str(airflow), "db", "migrate"], capture_output=True, text=True, check=False
+        )
+        assert migrated.returncode == 0, migrated.stderr[-2000:]
+    return home
+
+
+def _run_on_asset_events(dag: Any, payloads: dict[str, dict[str, Any]]) -> Any:
+    """`dag.test()` as an asset-triggered run: for each source, the asset event its Kafka watcher's trigger
+    raises (what the triggerer records: `AssetManager.register_asset_change` with the trigger's payload),
+    consumed by the run as the scheduler attaches them (`dag_run.consumed_asset_events`). Airflow then
+    hands them to the task as `triggering_asset_events`, exactly as in production."""
+    from airflow.assets.manager import AssetManager
+    from airflow.models import dagrun
+    from airflow.models.asset import AssetModel
+    from sqlalchemy import select
+
+    create = dagrun.get_or_create_dagrun
+
+    def with_asset_events(*, session: Any, **arguments: Any) -> Any:
+        consumed = []
+        for source, payload in payloads.items():
+            asset = session.scalar(select(AssetModel).where(AssetModel.name == f"validated_{source}"))
+            assert asset is not None, f"the asset validated_{source} was not registered by parsing the DAG"
+            event = AssetManager.register_asset_change(
+                asset=asset.to_serialized(), extra={"from_trigger": True, "payload": payload}, session=session
+            )
+            consumed.append(event)
+        run = create(session=session, **arguments)
+        run.consumed_asset_events.extend(consumed)
+        session.commit()
+        return run
+
+    with mock.patch.object(dagrun, "get_or_create_dagrun", with_asset_events):
+        return dag.test()
+
+
+def _dbt_selects(settings: Settings, selection: str, resource_types: set[str]) -> set[str]:
+    """The unique ids dbt itself selects for `selection` (`dbt ls`), of the given resource types."""
+    scratch = settings.home / "dbt-ls.duckdb"
+    arguments = ["ls", "--select", selection, "--output", "json", "--output-keys", "unique_id"]
+    for resource_type in sorted(resource_types):
+        arguments += ["--resource-type", resource_type]
+    listed = run_dbt(settings, arguments, scratch, "ls-target")
+    assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
+    lines = [line for line in listed.stdout.splitlines() if line.startswith("{")]
+    return {json.loads(line)["unique_id"] for line in lines}
+
+
 def test_a_new_file_flows_from_landing_folder_to_published_warehouse_by_events(
-    platform: Settings, simulation: SimulationResult
+    platform: Settings, simulation: SimulationResult, airflow_db: Path
 ) -> None:
+    from airflow.utils.state import DagRunState
+
     name = _drop(simulation, platform, NEW)
     assert watch_once(platform) == {"availability": 0, "tmsd": 1, "chain": 0, "education": 0, "cbs": 0}
 
@@ -86,23 +159,23 @@ def test_a_new_file_flows_from_landing_folder_to_published_warehouse_by_events(
     payload = first_trigger_event("tmsd", timeout_s=120)
     assert (payload["event_type"], payload["delivery"]["file"]) == ("batch_landed", name)
 
-    result = transform.rebuild(platform, transform.changed_sources([{"payload": payload}]))
-    assert result.selected == "source:tmsd+ source:operations+"
+    dag = load_dag_module("warehouse").warehouse()
+    run = _run_on_asset_events(dag, {"tmsd": payload})
+    assert run.state == DagRunState.SUCCESS
+    (instance,) = run.get_task_instances()
+    returned = instance.xcom_pull(task_ids="rebuild_warehouse", key="return_value")
+    assert (returned["sources"], returned["selected"]) == (["tmsd"], TMSD_SELECTION), (
+        "sources_of read the triggering asset events"
+    )
     assert _delivery_files(platform) == {f"tmsd_jeugd_GM0183_{p}_v1.csv" for p in (*FIRST, NEW)}
+
     run_results = json.loads((platform.home / "dbt" / "target" / "run_results.json").read_text())
     built = {node["unique_id"] for node in run_results["results"]}
-    assert "model.monitorlink.fct_trajectory_flow" in built
-    assert "model.monitorlink.fct_delivery_quality" in built, "the delivery logs changed too"
-    staging = {
-        node.removeprefix("model.monitorlink.") for node in built if node.startswith("model.monitorlink.stg_")
-    }
-    assert staging == {
-        "stg_tmsd__trajectories",
-        "stg_operations__deliveries",
-        "stg_operations__availability_quarantine",
-        "stg_operations__alerts",
-    }, "only what TMSD feeds is rebuilt, and the operations marts"
-    assert not any(node.startswith("seed.") for node in built)
+    kinds = {node.split(".")[0] for node in built}
+    assert "model" in kinds and "seed" not in kinds
+    assert built == _dbt_selects(platform, TMSD_SELECTION, kinds), "exactly what dbt selects, nothing else"
+    assert {"model.monitorlink.fct_trajectory_flow", "model.monitorlink.fct_delivery_quality"} <= built
+    assert "model.monitorlink.stg_availability__events" not in built, "what TMSD does not feed stays"
     with connect_readonly(platform) as published:
         quarters = published.sql(
             "select count(distinct period_key) from published.pub_trajectory_flow"

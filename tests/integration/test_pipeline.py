@@ -16,7 +16,9 @@ from monitorlink.core.lake import Lake
 from monitorlink.ingest import availability
 from monitorlink.ingest.stream import IngestStats
 from monitorlink.warehouse.build import build, connect_readonly
+from tests.availability_truth import youth_offers
 from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14
+from tests.waiting import ingest_until_caught_up
 
 pytestmark = pytest.mark.integration
 
@@ -58,10 +60,22 @@ def test_shipped_snapshots_flow_through_kafka_into_the_published_warehouse(kafka
             " where offer_key = 'doppa-zorg/individuele-behandeling-o-a-emdr-schema/enschede/jeugd'"
         ).fetchall()
         assert doppa == [(pytest.approx(39.105), "9 mnd", True, True)]
-        over = db.sql(
-            "select count(*) filter (where is_over_norm), count(*) from fct_offer_wait_norm"
-        ).fetchone()
-        assert over is not None and 0 < over[0] < over[1] == 130
+        mart = db.sql(
+            "select provider_name, offer_name, location_text, wait_weeks, is_over_norm, herstelplan_required"
+            " from fct_offer_wait_norm"
+        ).fetchall()
+    # Expected from the snapshot JSON itself, read by the KPI's written definition (tests/availability_truth)
+    truth = youth_offers(SNAPSHOT_AUG_06, SNAPSHOT_AUG_14)
+    by_offer = {(provider, offer, location): rest for provider, offer, location, *rest in mart}
+    assert len(by_offer) == len(mart) == len(truth) == 130, "one row per youth offer of the newest list"
+    assert {key: weeks for key, (weeks, _, _) in by_offer.items()} == pytest.approx(
+        {offer.identity: offer.wait_weeks for offer in truth}
+    )
+    over = {key for key, (_, is_over, _) in by_offer.items() if is_over}
+    assert over == {offer.identity for offer in truth if offer.over_norm}
+    assert len(over) == 13, "the 14 Aug list: 13 youth offers over 4 × 4.345 weeks"
+    owing = {key for key, (_, _, herstelplan) in by_offer.items() if herstelplan}
+    assert owing == {offer.identity for offer in truth if offer.herstelplan}
 
 
 def test_reingesting_the_same_snapshot_changes_no_mart(kafka_settings: Settings) -> None:
@@ -75,7 +89,7 @@ def test_reingesting_the_same_snapshot_changes_no_mart(kafka_settings: Settings)
 
     forced = _ingest(kafka_settings, (str(SNAPSHOT_AUG_14),), force=True)
     assert (forced.validated, forced.quarantined) == (0, 0), "known by their checksum: landed already"
-    consumed = availability.ingest(kafka_settings, idle_seconds=3)  # the service reading the topic
+    consumed = ingest_until_caught_up(kafka_settings)  # the service reading the topic, to its end
     assert (consumed.validated, consumed.quarantined, consumed.redelivered_skipped) == (0, 0, 152)
     build(kafka_settings)
     assert _marts(kafka_settings) == before
@@ -119,7 +133,7 @@ def test_every_injected_defect_lands_in_quarantine_with_its_reason(
     ]
     found = {}
     for row in quarantined:
-        message = json.loads(row["message"])
+        message = json.loads(row["record"])
         found[message["offer"]] = row["failed_rules"]
         assert message["source_name"] == defective.name, "the reason must name the file"
         assert isinstance(message["source_row"], int), "…and the row"

@@ -1,7 +1,8 @@
 """`monitorlink run --simulated` (what `make run` does): Twente 2019–2025 through every source, twice.
 
-One run is shared by the module: simulate, land the availability snapshots through the embedded broker,
-land every TMSD/chain/education delivery, fetch CBS from the loopback OData server, build the warehouse.
+One run is shared by the test session (tests/integration/conftest.py): simulate, land the availability
+snapshots through the embedded broker, land every TMSD/chain/education delivery, fetch CBS from the
+loopback OData server, build the warehouse.
 Then every injected defect in the simulator's manifest is checked one by one, revisions are checked to
 replace exactly their municipality-quarter, the lake/warehouse/logs are scanned for BSNs, and a second
 run must change nothing.
@@ -10,12 +11,9 @@ run must change nothing.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
-import logging
 import shutil
 from collections.abc import Iterator
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from monitorlink.cli.main import main
 from monitorlink.core.config import PROJECT_ROOT, Settings, load_settings
 from monitorlink.core.lake import Lake
 from monitorlink.core.pseudonym import bsn_tokens
-from monitorlink.ingest.deliveries import DeliveryOutcome, delivery_log
+from monitorlink.ingest.delivery_log import DeliveryOutcome, delivery_log
 from monitorlink.ops import broker
 from monitorlink.ops.alerts import AlertStore
 from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
@@ -43,7 +41,8 @@ from monitorlink.warehouse.disclosure import (
     manifest_path,
     scan,
 )
-from tests.conftest import environment, free_port
+from tests.conftest import environment
+from tests.integration.conftest import UNSET, SimulatedRun, run_simulated
 from tests.warehouse_checks import warehouse_content
 
 pytestmark = pytest.mark.integration
@@ -68,34 +67,17 @@ class Run:
         return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
-def _run_once(log_file: Path) -> str:
-    handler = logging.FileHandler(log_file)
-    handler.setLevel(logging.DEBUG)
-    logging.getLogger().addHandler(handler)
-    sink = io.StringIO()
-    try:
-        with redirect_stdout(sink):
-            assert main(["-v", "run", "--simulated"]) == 0
-    finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
-    return sink.getvalue()
-
-
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    home = tmp_path_factory.mktemp("simulated-run")
-    values = {
-        "MONITORLINK_HOME": str(home),
-        "MONITORLINK_DEV_MODE": "1",
-        "MONITORLINK_BROKER_PORT": str(free_port()),
-    }
-    with environment(values, unset=("MONITORLINK_PSEUDONYM_KEY",)):
+def run(simulated_run: SimulatedRun) -> Iterator[Run]:
+    """The session's simulated run (tests/integration/conftest.py), with its environment for this module."""
+    with environment(simulated_run.environment, unset=UNSET):
         settings = load_settings()
-        log_file = home / "test-run.log"
-        output = _run_once(log_file)
         yield Run(
-            settings, simulation_result(home / "simulation"), output, log_file, Lake(settings.lake_root)
+            settings,
+            simulation_result(simulated_run.simulation_root),
+            simulated_run.output,
+            simulated_run.log_file,
+            Lake(settings.lake_root),
         )
 
 
@@ -474,7 +456,7 @@ def test_running_again_on_the_same_inputs_changes_nothing(run: Run) -> None:
     assert all(alert_tables[0] in content for content in before.values())
     opened = set(AlertStore(run.settings).open_alerts())
     logged = {source: len(delivery_log(run.lake, source)) for source in ("tmsd", "chain", "education", "cbs")}
-    second = _run_once(run.log_file.with_name("second-run.log"))
+    second = run_simulated(run.log_file.with_name("second-run.log"))
     assert "0 (same bytes already ingested)" in second
     assert {source: len(delivery_log(run.lake, source)) for source in logged} == logged
     after = {path: warehouse_content(path) for path in paths}
