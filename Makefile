@@ -51,9 +51,10 @@ faults: install ## the fault suite at full budget (fuzzing, random kills, broker
 	$(BIN)/pytest -q tests/faults --fault-budget full; status=$$?; \
 	  $(BIN)/python -m tests.faults.report --write docs/reliability.md || status=1; exit $$status
 
-lint: install ## ruff
+lint: install ## ruff, the layer rules (import-linter) and the dbt SQL (sqlfluff)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install ## mypy (strict)
 	$(BIN)/mypy
