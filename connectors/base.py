@@ -8,10 +8,11 @@ them depend on the platform's core (contracts, rules) and never on the engine th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from monitorlink.core.config import Settings
 from monitorlink.core.contracts import Contract
 from monitorlink.core.rules import RuleFailure
 
@@ -43,3 +44,10 @@ class Connector(Protocol):
 
     def redact(self, content: bytes, replacements: Mapping[str, str]) -> bytes:
         """The delivery's bytes with the given identifier values replaced (BSN → pseudonym)."""
+
+
+class PulledConnector(Connector, Protocol):
+    """A connector whose deliveries the platform fetches (an API) instead of finding them in a folder."""
+
+    def pull(self, settings: Settings) -> Iterator[tuple[str, bytes, str]]:
+        """(name, bytes, origin) of every delivery to fetch now, as a landing folder would list them."""

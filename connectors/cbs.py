@@ -18,14 +18,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
 
 from connectors.base import ParsedTable
 from connectors.files import read_records, redact_text
-from monitorlink.core.contracts import Contract, load_contract
+from monitorlink.core.config import Settings
+from monitorlink.core.contracts import Contract, load_contract, reference_values
 
 CONTRACT = load_contract("cbs.v1")
 source = CONTRACT.name
@@ -38,6 +39,18 @@ _RETRY_STATUS = {429, 500, 502, 503, 504}
 
 class CbsError(RuntimeError):
     """A CBS endpoint kept failing or answered with something that is not OData JSON."""
+
+
+def pull(settings: Settings) -> Iterator[tuple[str, bytes, str]]:
+    """Each configured table for the Twente municipalities and the Netherlands, as one delivery each.
+
+    A table that keeps failing raises `CbsError` (after retries), which names the table and the URL.
+    """
+    regions = (*sorted(reference_values("twente_gemeenten.gm_code")), "NL01")
+    for table, api in settings.cbs_tables:
+        base = settings.cbs_v3_url if api == "v3" else settings.cbs_v4_url
+        content = fetch(table, api, base, regions, settings.http_timeout_s, settings.http_retries)
+        yield bundle_name(table, api), content, f"{base}/{table}"
 
 
 def bundle_name(table: str, api: str) -> str:

@@ -15,7 +15,7 @@ from monitorlink.core.pseudonym import MissingPseudonymKey
 from monitorlink.ingest import deliveries
 from monitorlink.ingest.deliveries import DeliveryProcessor
 from monitorlink.ingest.delivery_log import delivery_log, delivery_log_path
-from monitorlink.ingest.landing import land_folder
+from monitorlink.ingest.landing import land
 from monitorlink.ingest.quality import load_suite
 from monitorlink.ingest.sources import FILE_SOURCES
 from monitorlink.ops import quality_report, recovery
@@ -192,10 +192,10 @@ def test_a_file_still_being_copied_waits_for_its_rename(
     folder.mkdir(parents=True)
     content = _file(_row())
     (folder / f"{NAME}.part").write_bytes(content[: len(content) // 2])  # the sender is still copying
-    assert land_folder(settings, "tmsd") == []
+    assert land(settings, "tmsd") == []
     (folder / f"{NAME}.part").write_bytes(content)
     (folder / f"{NAME}.part").rename(folder / NAME)
-    assert [o.outcome for o in land_folder(settings, "tmsd")] == ["validated"]
+    assert [o.outcome for o in land(settings, "tmsd")] == ["validated"]
 
 
 def test_the_watcher_makes_the_landing_folders_before_its_first_round(settings: Settings) -> None:

@@ -30,7 +30,7 @@ from monitorlink.dashboards.superset_api import SupersetApiError
 from monitorlink.ingest import availability, events
 from monitorlink.ingest import landing as deliveries
 from monitorlink.ingest.delivery_log import DeliveryOutcome
-from monitorlink.ingest.sources import FILE_SOURCES, SOURCES
+from monitorlink.ingest.sources import DELIVERY_SOURCES, SOURCES
 from monitorlink.ops import alerts, broker, orchestration, quality_report, recovery, status, transform, watch
 from monitorlink.ops.status import SERVICES
 from monitorlink.ops.summary import delivery_outcomes_table, print_run_summary
@@ -63,11 +63,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         pulled = availability.pull(settings)
         published = availability.publish(settings, pulled, force=args.force)
         stats = availability.land(settings, [ref for item in published for ref in item.messages])
-        outcomes = {name: deliveries.land_folder(settings, name) for name in FILE_SOURCES}
         with CbsServer(simulation.cbs_tables) if simulation else nullcontext() as server:
             if server is not None:
                 settings = dataclasses.replace(settings, cbs_v3_url=server.v3_url, cbs_v4_url=server.v4_url)
-            outcomes["cbs"] = deliveries.pull_cbs(settings)
+            outcomes = {name: deliveries.land(settings, name) for name in DELIVERY_SOURCES}
         announced = {item.name: len(events.announce(settings, item.name)) for item in SOURCES}
         result = build(settings)
         alert_events = alerts.check(settings)
@@ -143,10 +142,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _land(settings: Settings, args: argparse.Namespace) -> int:
     _warn_dev_mode()
-    if args.source == "cbs":
-        outcomes = deliveries.pull_cbs(settings)
-    else:
-        outcomes = deliveries.land_folder(settings, args.source)
+    outcomes = deliveries.land(settings, args.source)
     console.print(delivery_outcomes_table(args.source, outcomes))
     with _broker_session(settings):
         sent = events.announce(settings, args.source)
@@ -552,7 +548,7 @@ def parser() -> argparse.ArgumentParser:
     land = commands.add_parser(
         "land", help="land new deliveries of a file source from its landing folder, or fetch CBS"
     )
-    land.add_argument("source", choices=[*FILE_SOURCES, "cbs"])
+    land.add_argument("source", choices=list(DELIVERY_SOURCES))
     land.set_defaults(handler=_land)
 
     commands.add_parser(
@@ -574,7 +570,7 @@ def parser() -> argparse.ArgumentParser:
     backfill_cmd = commands.add_parser(
         "backfill", help="re-process a source's deliveries for a range of periods from the raw zone"
     )
-    backfill_cmd.add_argument("--source", required=True, choices=[*FILE_SOURCES, "cbs"])
+    backfill_cmd.add_argument("--source", required=True, choices=list(DELIVERY_SOURCES))
     backfill_cmd.add_argument("--from", dest="period_from", required=True, help="first period, e.g. 2024Q1")
     backfill_cmd.add_argument("--to", dest="period_to", required=True, help="last period, e.g. 2024Q4")
     backfill_cmd.set_defaults(handler=_backfill)
@@ -582,7 +578,7 @@ def parser() -> argparse.ArgumentParser:
     recheck_cmd = commands.add_parser(
         "recheck", help="check quarantined deliveries again from the raw zone (after a reference fix)"
     )
-    recheck_cmd.add_argument("--source", required=True, choices=[*FILE_SOURCES, "cbs"])
+    recheck_cmd.add_argument("--source", required=True, choices=list(DELIVERY_SOURCES))
     recheck_cmd.add_argument(
         "--batch", action="append", default=[], help="only this quarantined batch (repeatable; default: all)"
     )

@@ -30,13 +30,13 @@ from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake, file_lock
 from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.kafka_clients import publish_events
+from monitorlink.ingest.sources import EVENT_SOURCES
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "monitorlink.batch.v1"
 LANDED = "batch_landed"
 QUARANTINED = "batch_quarantined"
-STREAM_SOURCE = "availability"
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ class BatchEvent:
 
 def lake_batches(lake: Lake, source: str, skip: Set[str] = frozenset()) -> list[BatchEvent]:
     """Every batch of a source in the lake but those in `skip`, oldest first."""
-    if source == STREAM_SOURCE:
-        batches = _stream_batches(lake, skip)
+    if source in EVENT_SOURCES:
+        batches = _stream_batches(lake, source, skip)
     else:
         batches = (e for e in _delivery_batches(lake, source) if e.batch_id not in skip)
     return sorted(batches, key=lambda event: (event.landed_at, event.batch_id))
@@ -103,14 +103,14 @@ def _delivery_batches(lake: Lake, source: str) -> Iterator[BatchEvent]:
         )
 
 
-def _stream_batches(lake: Lake, skip: Set[str]) -> Iterator[BatchEvent]:
-    """Availability: one event per ingester micro-batch, read from the Parquet files it wrote.
+def _stream_batches(lake: Lake, source: str, skip: Set[str]) -> Iterator[BatchEvent]:
+    """An event source: one event per ingester micro-batch, read from the Parquet files it wrote.
 
     Batches in `skip` are left out before their files are read (the watcher asks every few seconds).
     """
     files: dict[str, list[tuple[str, Path]]] = {}
     for zone in ("validated", "quarantine"):
-        for path in lake.parquet_files(zone, STREAM_SOURCE):
+        for path in lake.parquet_files(zone, source):
             if path.stem not in skip:
                 files.setdefault(path.stem, []).append((zone, path))
     for batch_id, written in files.items():
@@ -119,10 +119,10 @@ def _stream_batches(lake: Lake, skip: Set[str]) -> Iterator[BatchEvent]:
         stamp = datetime.strptime(batch_id.split("-")[0], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
         yield BatchEvent(
             event_type=LANDED if rows.get("validated") else QUARANTINED,
-            source=STREAM_SOURCE,
+            source=source,
             batch_id=batch_id,
             landed_at=stamp.isoformat(),
-            partitions=[f"{zone}/{STREAM_SOURCE}/{path.parent.name}" for zone, path in written],
+            partitions=[f"{zone}/{source}/{path.parent.name}" for zone, path in written],
             rows=rows,
             checksum=digest,
             quality={"quarantined_rows": {"events": rows.get("quarantine", 0)}},

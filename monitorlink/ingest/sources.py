@@ -7,6 +7,7 @@ tests) reads this list, so adding a source is one entry here plus its connector,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import pyarrow as pa
 
@@ -15,11 +16,23 @@ from connectors.base import Connector
 from monitorlink.ingest.schemas import INGEST_COLUMNS, dataset_schema
 
 
+class Arrival(StrEnum):
+    """How a source's data reaches the platform; the only thing code may branch on (never a name)."""
+
+    #: events on Kafka, landed by the stream ingester in micro-batches
+    EVENTS = "events"
+    #: files a supplier drops in the source's landing folder
+    FILES = "files"
+    #: deliveries the platform fetches from an API (`PulledConnector.pull`)
+    API = "api"
+
+
 @dataclass(frozen=True)
 class Source:
-    """One source: its name, how it arrives, its connector (file-like sources only) and its dbt source."""
+    """One source: its name, how it arrives, its connector (deliveries only) and its dbt source."""
 
     name: str
+    arrival: Arrival
     arrives_as: str
     description: str
     connector: Connector | None = None
@@ -41,16 +54,32 @@ class Source:
 SOURCES: tuple[Source, ...] = (
     Source(
         "availability",
+        Arrival.EVENTS,
         "events on Kafka",
         "free places, waiting lists and waiting times per offer",
         dbt_source="lake.availability",
     ),
-    Source("tmsd", "quarterly CSV files", "youth-care trajectories per municipality-quarter", tmsd),
-    Source("chain", "monthly JSON files", "child-protection chain milestones per partner", chain),
-    Source("education", "quarterly XLSX workbooks", "pupils, absence and arrangements per SWV", education),
-    Source("cbs", "OData v3/v4 API", "CBS StatLine reference tables", cbs),
+    Source(
+        "tmsd", Arrival.FILES, "quarterly CSV files", "youth-care trajectories per municipality-quarter", tmsd
+    ),
+    Source(
+        "chain", Arrival.FILES, "monthly JSON files", "child-protection chain milestones per partner", chain
+    ),
+    Source(
+        "education",
+        Arrival.FILES,
+        "quarterly XLSX workbooks",
+        "pupils, absence and arrangements per SWV",
+        education,
+    ),
+    Source("cbs", Arrival.API, "OData v3/v4 API", "CBS StatLine reference tables", cbs),
 )
-FILE_SOURCES = {s.name: s for s in SOURCES if s.connector is not None and s.name != "cbs"}
+#: Sources that arrive as files in a landing folder (the watcher's and `land`'s folders).
+FILE_SOURCES = {s.name: s for s in SOURCES if s.arrival is Arrival.FILES}
+#: Sources landed delivery by delivery (files and API fetches), each with a connector and a delivery log.
+DELIVERY_SOURCES = {s.name: s for s in SOURCES if s.arrival in (Arrival.FILES, Arrival.API)}
+#: Sources that arrive as events on Kafka.
+EVENT_SOURCES = {s.name: s for s in SOURCES if s.arrival is Arrival.EVENTS}
 
 
 def source(name: str) -> Source:

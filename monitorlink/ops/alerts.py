@@ -32,14 +32,17 @@ import httpx
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake, file_lock, write_atomic
 from monitorlink.ingest.delivery_log import delivery_log
-from monitorlink.ingest.events import STREAM_SOURCE, lake_batches
+from monitorlink.ingest.events import lake_batches
 from monitorlink.ingest.kafka_clients import publish_events
-from monitorlink.ingest.sources import SOURCES
+from monitorlink.ingest.sources import DELIVERY_SOURCES, EVENT_SOURCES
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "monitorlink.alert.v1"
 NORM_BREACH = "norm_breach"
+#: The source the waiting-time checks read (`fct_offer_wait_norm`, `fct_availability_provider_freshness`):
+#: its alerts' subjects are offers and providers, so status needs to be told whose they are.
+NORM_SOURCE = "availability"
 SOURCE_LATE = "source_late"
 QUALITY_GATE = "quality_gate"
 PIPELINE_FAILURE = "pipeline_failure"
@@ -277,7 +280,7 @@ def late_sources(connection: duckdb.DuckDBPyConnection, now: datetime) -> list[C
     for provider, measured, behind in stale:
         late.append(
             Condition(
-                f"{STREAM_SOURCE}/{provider}",
+                f"{NORM_SOURCE}/{provider}",
                 f"availability of {provider} is {behind} days behind the feed ({measured:%Y-%m-%d})",
                 {"last_measured_at": _iso(measured), "days_behind_feed": behind},
             )
@@ -299,7 +302,7 @@ def _iso(moment: datetime | None) -> str | None:
 def quality_failures(lake: Lake) -> list[Condition]:
     """Scope-periods whose latest delivery was quarantined, and the last availability batch if it was."""
     failures = []
-    for source in (s.name for s in SOURCES if s.connector is not None):
+    for source in DELIVERY_SOURCES:
         latest: dict[str, Any] = {}
         for outcome in delivery_log(lake, source):
             if outcome.outcome in ("validated", "quarantined"):
@@ -315,16 +318,17 @@ def quality_failures(lake: Lake) -> list[Condition]:
                         {"file": outcome.name, "batch_id": outcome.batch_id, "rules": outcome.critical},
                     )
                 )
-    batches = lake_batches(lake, STREAM_SOURCE)
-    if batches and batches[-1].rows.get("quarantine"):
-        last = batches[-1]
-        failures.append(
-            Condition(
-                STREAM_SOURCE,
-                f"the latest availability batch quarantined {last.rows['quarantine']} events",
-                {"batch_id": last.batch_id, "rows": last.rows},
+    for source in EVENT_SOURCES:
+        batches = lake_batches(lake, source)
+        if batches and batches[-1].rows.get("quarantine"):
+            last = batches[-1]
+            failures.append(
+                Condition(
+                    source,
+                    f"the latest {source} batch quarantined {last.rows['quarantine']} events",
+                    {"batch_id": last.batch_id, "rows": last.rows},
+                )
             )
-        )
     return failures
 
 

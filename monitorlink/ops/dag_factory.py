@@ -108,7 +108,7 @@ def announce_batches(source: str, landed: Any) -> int:
 
 
 def delivery_dag(source: str, schedule: str, doc_md: str | None) -> DAG:
-    """land_deliveries → announce_batches for one source (cbs fetches; others read their landing folder)."""
+    """land_deliveries → announce_batches for one delivery source (from its landing folder or its API)."""
 
     @dag(**dag_arguments(source, schedule, [source, "deliveries", "ingestion"], doc_md))
     def pipeline() -> None:
@@ -116,10 +116,7 @@ def delivery_dag(source: str, schedule: str, doc_md: str | None) -> DAG:
         def land_deliveries() -> list[dict[str, Any]]:
             from monitorlink.ingest import landing as deliveries
 
-            settings = load_settings()
-            if source == "cbs":
-                return deliveries.as_dicts(deliveries.pull_cbs(settings))
-            return deliveries.as_dicts(deliveries.land_folder(settings, source))
+            return deliveries.as_dicts(deliveries.land(load_settings(), source))
 
         announce_batches(source, land_deliveries())
 

@@ -17,9 +17,9 @@ import yaml
 from monitorlink.core import services
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
-from monitorlink.ingest.events import STREAM_SOURCE, announced, lake_batches
+from monitorlink.ingest.events import announced, lake_batches
 from monitorlink.ingest.sources import SOURCES
-from monitorlink.ops.alerts import NORM_BREACH, Alert, AlertStore
+from monitorlink.ops.alerts import NORM_BREACH, NORM_SOURCE, Alert, AlertStore
 from monitorlink.ops.recovery import unlanded_availability_events
 
 SERVICES = ("broker", "ingester", "watcher", "airflow", "superset")
@@ -105,7 +105,7 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
 
 def _source_of(alert: Alert) -> str:
     """The source an alert concerns: waiting-time norms are availability's; others name it first."""
-    return STREAM_SOURCE if alert.kind == NORM_BREACH else alert.subject.split("/")[0]
+    return NORM_SOURCE if alert.kind == NORM_BREACH else alert.subject.split("/")[0]
 
 
 def last_dag_runs(settings: Settings) -> list[dict[str, Any]]:

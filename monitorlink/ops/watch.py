@@ -17,7 +17,7 @@ from typing import Any
 
 from monitorlink.core.config import Settings
 from monitorlink.ingest import events
-from monitorlink.ingest.landing import land_folder
+from monitorlink.ingest.landing import land
 from monitorlink.ingest.sources import FILE_SOURCES, SOURCES
 from monitorlink.ops import alerts
 
@@ -39,10 +39,10 @@ def _land(settings: Settings, source: str) -> None:
     """
     pipeline = f"{source}/watch"
     try:
-        land_folder(settings, source)
+        land(settings, source)
     except Exception as error:
         log.exception("%s: landing failed; tried again next round", source)
-        alerts.pipeline_failed(settings, pipeline, "land_folder", f"{type(error).__name__}: {error}")
+        alerts.pipeline_failed(settings, pipeline, "land", f"{type(error).__name__}: {error}")
     else:
         alerts.pipeline_succeeded(settings, pipeline)
 

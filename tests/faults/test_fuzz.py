@@ -407,8 +407,8 @@ def odata_pages(tables: Path) -> dict[Page, bytes]:
 
 
 class CbsLanding(Landing[CbsCase, Delivery]):
-    """CBS as `pull_cbs` runs it: `cbs.fetch` against OData pages (one of them mutated), the bundle into
-    the processor; or a mutated bundle straight into the processor."""
+    """CBS as `land(settings, "cbs")` runs it: `cbs.fetch` against OData pages (one of them mutated), the
+    bundle into the processor; or a mutated bundle straight into the processor."""
 
     def __init__(self, pages: dict[Page, bytes], files: FileLanding) -> None:
         self.pages, self.files = pages, files
@@ -455,7 +455,7 @@ class CbsLanding(Landing[CbsCase, Delivery]):
 
 
 def fetch_cbs(table: str, api: str) -> bytes:
-    """One table as `pull_cbs` fetches it, without retries (a failing page fails at once)."""
+    """One table as `land(settings, "cbs")` fetches it, without retries (a failing page fails at once)."""
     prefix = V3_PREFIX if api == "v3" else V4_PREFIX
     return cbs.fetch(table, api, CBS_HOST + prefix, timeout_s=5.0, retries=0, backoff_s=0.0)
 

@@ -30,13 +30,14 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from connectors.availability import SOURCE_NAME
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest import availability
 from monitorlink.ingest.delivery_log import delivery_log
-from monitorlink.ingest.events import STREAM_SOURCE, announced
+from monitorlink.ingest.events import announced
 from monitorlink.ingest.kafka_clients import MessageRef
-from monitorlink.ingest.landing import land_folder
+from monitorlink.ingest.landing import land
 from monitorlink.ingest.sources import source
 from monitorlink.ops import alerts, broker
 from monitorlink.ops.recovery import replay
@@ -195,7 +196,7 @@ def delivery_items(settings: Settings, sources: Iterable[str]) -> dict[str, Item
 
 def event_items(settings: Settings, per_run: Collection[str] = PER_RUN_COLUMNS) -> dict[str, Item]:
     """Per event id: the zone of each row that carries it, and the rows."""
-    rows = zone_rows(Lake(settings.lake_root), [STREAM_SOURCE], "event_id", per_run)
+    rows = zone_rows(Lake(settings.lake_root), [SOURCE_NAME], "event_id", per_run)
     return {
         event_id: Item(tuple(sorted(OUTCOME_OF_ZONE[zone] for zone, _ in found.elements())), found)
         for event_id, found in rows.items()
@@ -209,7 +210,7 @@ def landed_places(settings: Settings) -> set[tuple[int, int]]:
     return {
         (row["_kafka_partition"], row["_kafka_offset"])
         for zone in OUTCOME_OF_ZONE
-        for row in lake.read_columns(zone, STREAM_SOURCE, columns)
+        for row in lake.read_columns(zone, SOURCE_NAME, columns)
     }
 
 
@@ -278,7 +279,7 @@ class Lander:
 
     def run(self, settings: Settings) -> None:
         for name in self.sources:
-            land_folder(settings, name)
+            land(settings, name)
 
     def tick(self, settings: Settings, elapsed: float) -> None:
         """Every file is there from the start."""
@@ -372,7 +373,7 @@ class StreamIngester:
     def progress(self, settings: Settings) -> int | None:
         """Batch files written: the kill clock starts at the first, after the group's rebalance."""
         lake = Lake(settings.lake_root)
-        return sum(len(lake.parquet_files(zone, STREAM_SOURCE)) for zone in OUTCOME_OF_ZONE)
+        return sum(len(lake.parquet_files(zone, SOURCE_NAME)) for zone in OUTCOME_OF_ZONE)
 
     def done(self, settings: Settings) -> bool:
         return {(ref.partition, ref.offset) for ref in self.published} <= landed_places(settings)
@@ -394,7 +395,7 @@ def landed_ids(settings: Settings) -> set[str]:
     return {
         row["event_id"]
         for zone in OUTCOME_OF_ZONE
-        for row in lake.read_columns(zone, STREAM_SOURCE, ["event_id"])
+        for row in lake.read_columns(zone, SOURCE_NAME, ["event_id"])
     }
 
 
@@ -404,7 +405,7 @@ def landed_rows(settings: Settings) -> int:
     return sum(
         pq.read_metadata(path).num_rows
         for zone in OUTCOME_OF_ZONE
-        for path in lake.parquet_files(zone, STREAM_SOURCE)
+        for path in lake.parquet_files(zone, SOURCE_NAME)
     )
 
 
