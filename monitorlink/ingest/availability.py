@@ -16,9 +16,10 @@ from connectors import availability
 from connectors.files import mask_bsns_in_text
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
+from monitorlink.ingest.consumer import run_consumer
 from monitorlink.ingest.kafka_clients import MessageRef, new_consumer, publish_events
 from monitorlink.ingest.quality import load_suite
-from monitorlink.ingest.stream import Feed, Ingester, IngestStats, run_consumer
+from monitorlink.ingest.stream import Feed, Ingester, IngestStats
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""File deliveries into the lake: keep raw → parse → pseudonymise → type → quality gate → land, per delivery.
+"""Delivery landing: keep raw → parse, pseudonymise, type (`delivery_prepare`) → quality gate → land.
 
 A delivery (one file, or one CBS fetch) is the unit of quality: a municipality-quarter must be complete or
 not there at all, because half a quarter steers worse than none. So a critical failure anywhere quarantines
@@ -18,36 +18,30 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from connectors.base import Connector, ParsedTable
-from connectors.files import SUPPRESSED, bsns_in_text, to_contract_type
+from connectors.base import Connector
 from monitorlink.core.config import PROJECT_ROOT
 from monitorlink.core.contracts import Contract
 from monitorlink.core.lake import Lake, new_batch_id, write_atomic
-from monitorlink.core.pseudonym import (
-    BSN_MASK,
-    MissingPseudonymKey,
-    bsn_tokens,
-    is_bsn,
-    mask_bsns,
-    pseudonym_key,
-    pseudonymise,
-)
-from monitorlink.core.rules import RuleFailure
 from monitorlink.ingest.delivery_log import (
     DeliveryOutcome,
     append_delivery_log,
     delivery_log,
+)
+from monitorlink.ingest.delivery_prepare import (
+    PreparedDelivery,
+    PreparedTable,
+    mask_bsns_outside_rows,
+    prepare,
 )
 from monitorlink.ingest.quality import Suite, load_suite, validate
 from monitorlink.ingest.schemas import DELIVERY_QUARANTINE_SCHEMA, dataset_schema
@@ -60,60 +54,6 @@ SAMPLE_ROWS = 5
 VOLUME_BASELINE = 4
 
 
-@dataclass(frozen=True)
-class DeliveryName:
-    """What a file name says a delivery covers; a higher version revises the same scope and period."""
-
-    scope: str
-    period: str
-    version: int
-
-
-def parse_name(contract: Contract, name: str) -> DeliveryName | None:
-    """The scope, period and version in a file name, or None when it does not follow the contract."""
-    assert contract.delivery is not None, f"{contract.id} is not a file feed"
-    match = re.match(contract.delivery.file_pattern, name)
-    if match is None:
-        return None
-    return DeliveryName(match["scope"], match["period"], int(match["version"]))
-
-
-@dataclass
-class _Table:
-    contract: Contract
-    rows: list[dict[str, Any]]
-    row_numbers: list[int]
-    row_failures: list[list[RuleFailure]]
-    batch_failures: list[RuleFailure]
-
-
-@dataclass
-class _Prepared:
-    name: str
-    origin: str
-    content: bytes
-    sha256: str
-    delivery: DeliveryName | None
-    tables: list[_Table]
-    replacements: dict[str, str] = field(default_factory=dict)
-    delivery_failures: list[RuleFailure] = field(default_factory=list)
-
-    def failures(self) -> Iterator[tuple[str, int | None, RuleFailure]]:
-        """Every failure with the dataset and file row it concerns (None for the delivery as a whole)."""
-        for failure in self.delivery_failures:
-            yield "", None, failure
-        for table in self.tables:
-            for failure in table.batch_failures:
-                yield table.contract.name, None, failure
-            for number, failures in zip(table.row_numbers, table.row_failures, strict=True):
-                for failure in failures:
-                    yield table.contract.name, number, failure
-
-    @property
-    def is_rejected(self) -> bool:
-        return any(failure.is_critical for _, _, failure in self.failures())
-
-
 class DeliveryProcessor:
     """Lands the deliveries of one file source; `process` takes (name, bytes, origin) and is idempotent."""
 
@@ -121,8 +61,6 @@ class DeliveryProcessor:
         self.lake, self.connector, self.chunk_size = lake, connector, chunk_size
         self.suites = {c.name: load_suite(c.suite) for c in connector.contracts}
         self.delivery_suite: Suite = load_suite(DELIVERY_SUITE_PATH)
-        # Only feeds with pseudonym columns need the key (read per delivery, so a missing one stops it).
-        self._needs_key = any(f.pseudonym for c in connector.contracts for f in c.fields)
         logged = delivery_log(lake, connector.source)
         self._roll_back_unlogged(logged)
         self._seen, self._landed = self._processed(logged)
@@ -139,7 +77,7 @@ class DeliveryProcessor:
         an original that is not in the lake.
         """
         outcomes: list[DeliveryOutcome] = []
-        chunk: list[_Prepared] = []
+        chunk: list[PreparedDelivery] = []
         copies: list[tuple[str, bytes, str, str]] = []
         for name, content, origin in deliveries:
             digest = hashlib.sha256(content).hexdigest()
@@ -152,7 +90,7 @@ class DeliveryProcessor:
             if any(prepared.sha256 == digest for prepared in chunk):
                 copies.append((name, content, origin, digest))  # decided once its original has landed
                 continue
-            chunk.append(self._prepare(name, content, origin, digest))
+            chunk.append(prepare(self.connector, name, content, origin, digest))
             if len(chunk) >= self.chunk_size:
                 outcomes.extend(self._land_chunk(chunk))
                 chunk = []
@@ -186,7 +124,7 @@ class DeliveryProcessor:
                 logged.batch_id,
                 datetime.fromisoformat(logged.processed_at),
             )
-            chunk.append(self._prepare(logged.name, content, logged.origin, logged.received_sha256))
+            chunk.append(prepare(self.connector, logged.name, content, logged.origin, logged.received_sha256))
         outcomes = []
         for start in range(0, len(chunk), self.chunk_size):
             outcomes.extend(self._land_chunk(chunk[start : start + self.chunk_size]))
@@ -254,74 +192,15 @@ class DeliveryProcessor:
         log.info("%s: same bytes as %s; re-delivery ignored", name, first_name)
         return outcome
 
-    def _prepare(self, name: str, content: bytes, origin: str, digest: str) -> _Prepared:
-        delivery = parse_name(self.connector.contracts[0], name)
-        prepared = _Prepared(name, origin, content, digest, delivery, [])
-        if delivery is None:
-            pattern = self.connector.contracts[0].delivery.file_pattern  # type: ignore[union-attr]
-            reason = f"file name does not match {pattern}; scope, period and version are unknown"
-            prepared.delivery_failures.append(RuleFailure("file_name_matches_contract", reason, "file", name))
-        try:
-            parsed = self.connector.parse(name, content)
-        except ValueError as error:
-            reason = f"the file could not be read: {error}"
-            prepared.delivery_failures.append(RuleFailure("file_readable", reason, "file", name))
-            parsed = []
-        except MissingPseudonymKey:
-            raise
-        except Exception as error:
-            # Any other error is a parser meeting bytes it cannot read (csv's field limit, a corrupt zip
-            # member, recursion): quarantine this file rather than hold up every delivery after it.
-            reason = f"the file could not be read ({type(error).__name__}): {error}"
-            prepared.delivery_failures.append(RuleFailure("file_readable", reason, "file", name))
-            parsed = []
-        key = pseudonym_key() if self._needs_key else b""
-        for table in parsed:
-            prepared.tables.append(self._typed(table, key, prepared.replacements))
-        return prepared
-
-    def _typed(self, parsed: ParsedTable, key: bytes, replacements: dict[str, str]) -> _Table:
-        table = _Table(parsed.contract, [], parsed.row_numbers, [], parsed.flags + parsed.problems)
-        for raw in parsed.rows:
-            row: dict[str, Any] = {}
-            failures: list[RuleFailure] = []
-            for f in parsed.contract.fields:
-                value = raw.get(f.name)
-                if f.pseudonym and value is not None and is_bsn(str(value).strip()):
-                    bsn = str(value).strip()
-                    value = replacements[bsn] = pseudonymise(bsn, key)
-                    reason = "a citizen service number was delivered; replaced by its keyed pseudonym"
-                    failures.append(RuleFailure("bsn_pseudonymised", reason, f.name, None, "warning"))
-                elif isinstance(value, str) and (found := bsn_tokens(value)):
-                    for bsn in found:
-                        replacements.setdefault(bsn, BSN_MASK)
-                    value = mask_bsns(value)
-                    reason = f"a citizen service number in {f.name} was removed ({BSN_MASK})"
-                    failures.append(RuleFailure("bsn_removed", reason, f.name, None, "warning"))
-                try:
-                    typed = to_contract_type(value, f)
-                except ValueError as error:
-                    reason = f"value does not fit the contract type {f.type}: {error}"
-                    failures.append(RuleFailure(f"type_{f.name}", reason, f.name, _shown(value)))
-                    typed = None
-                if typed is SUPPRESSED:
-                    reason = "value suppressed ('.') by the source; read as empty"
-                    failures.append(RuleFailure("suppressed_value", reason, f.name, ".", "warning"))
-                    typed = None
-                row[f.name] = typed
-            table.rows.append(row)
-            table.row_failures.append(failures)
-        return table
-
     # a chunk of deliveries ----------------------------------------------------------------------------
 
-    def _land_chunk(self, chunk: list[_Prepared]) -> list[DeliveryOutcome]:
+    def _land_chunk(self, chunk: list[PreparedDelivery]) -> list[DeliveryOutcome]:
         for contract in self.connector.contracts:
             self._validate_rows(contract, chunk)
         self._validate_volumes(chunk)
         return [self._land(prepared) for prepared in chunk]
 
-    def _validate_rows(self, contract: Contract, chunk: list[_Prepared]) -> None:
+    def _validate_rows(self, contract: Contract, chunk: list[PreparedDelivery]) -> None:
         """One GX run over this contract's rows of the whole chunk: GX has a fixed cost per run."""
         places = [
             (prepared, table, index)
@@ -345,7 +224,7 @@ class DeliveryProcessor:
                     if table.contract.name == contract.name:
                         table.batch_failures.extend(outcome.batch_failures)
 
-    def _validate_volumes(self, chunk: list[_Prepared]) -> None:
+    def _validate_volumes(self, chunk: list[PreparedDelivery]) -> None:
         """Rows against the median of the same scope's last validated deliveries, in period order.
 
         The median of up to `VOLUME_BASELINE` earlier deliveries, not just the previous one, so one
@@ -373,11 +252,11 @@ class DeliveryProcessor:
         for position, prepared in enumerate(ordered):
             prepared.delivery_failures.extend(outcome.failures_for(position))
 
-    def _land(self, prepared: _Prepared) -> DeliveryOutcome:
+    def _land(self, prepared: PreparedDelivery) -> DeliveryOutcome:
         stamp = self._stamps.get(prepared.sha256)
         now = stamp[1] if stamp else datetime.now(UTC)
         batch_id = stamp[0] if stamp else new_batch_id(now)
-        _mask_bsns_outside_rows(prepared)
+        mask_bsns_outside_rows(prepared)
         stored = self.connector.redact(prepared.content, prepared.replacements)
         record, _ = self.lake.store_raw(
             self.connector.source,
@@ -408,7 +287,7 @@ class DeliveryProcessor:
             self._landed.setdefault(prepared.sha256, prepared.name)
         return outcome
 
-    def _columns(self, prepared: _Prepared, batch_id: str, now: datetime) -> dict[str, Any]:
+    def _columns(self, prepared: PreparedDelivery, batch_id: str, now: datetime) -> dict[str, Any]:
         delivery = prepared.delivery
         return {
             "_delivery_file": prepared.name,
@@ -420,7 +299,9 @@ class DeliveryProcessor:
             "_ingested_at": now,
         }
 
-    def _validated_table(self, prepared: _Prepared, table: _Table, batch_id: str, now: datetime) -> pa.Table:
+    def _validated_table(
+        self, prepared: PreparedDelivery, table: PreparedTable, batch_id: str, now: datetime
+    ) -> pa.Table:
         shared = self._columns(prepared, batch_id, now)
         flags = {f.rule for f in prepared.delivery_failures + table.batch_failures}
         records = [
@@ -434,7 +315,9 @@ class DeliveryProcessor:
         ]
         return pa.Table.from_pylist(records, schema=dataset_schema(table.contract))
 
-    def _quarantine_table(self, prepared: _Prepared, table: _Table, batch_id: str, now: datetime) -> pa.Table:
+    def _quarantine_table(
+        self, prepared: PreparedDelivery, table: PreparedTable, batch_id: str, now: datetime
+    ) -> pa.Table:
         shared = self._columns(prepared, batch_id, now)
         critical = [f for f in prepared.delivery_failures + table.batch_failures if f.is_critical]
         summary = Counter(f.rule for _, _, f in prepared.failures() if f.is_critical)
@@ -458,7 +341,7 @@ class DeliveryProcessor:
         return pa.Table.from_pylist(records, schema=DELIVERY_QUARANTINE_SCHEMA)
 
     def _outcome(
-        self, prepared: _Prepared, verdict: str, batch_id: str, raw_path: str, now: datetime
+        self, prepared: PreparedDelivery, verdict: str, batch_id: str, raw_path: str, now: datetime
     ) -> DeliveryOutcome:
         critical: Counter[str] = Counter()
         warnings: Counter[str] = Counter()
@@ -491,19 +374,3 @@ class DeliveryProcessor:
 
     def _append_log(self, outcome: DeliveryOutcome) -> None:
         append_delivery_log(self.lake, self.connector.source, outcome)
-
-
-def _mask_bsns_outside_rows(prepared: _Prepared) -> None:
-    """Numbers the rows did not show (a file that could not be read, an envelope field) are masked in
-    the raw copy too; a workbook's connector searches its own cells."""
-    if prepared.content.startswith(b"PK"):
-        return
-    for bsn in bsns_in_text(prepared.content):
-        prepared.replacements.setdefault(bsn, BSN_MASK)
-
-
-def _shown(value: Any) -> Any:
-    """A value as it may appear in a reason: plain text or number, never a long blob or a BSN."""
-    if isinstance(value, int | float):
-        return BSN_MASK if is_bsn(str(value)) else value
-    return mask_bsns(str(value)[:80]).encode("utf-8", "backslashreplace").decode("utf-8")

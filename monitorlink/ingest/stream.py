@@ -15,10 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import signal
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,21 +22,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
-from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
-from kafka.structs import OffsetAndMetadata
 
 from monitorlink.core.lake import Lake, new_batch_id, write_atomic
 from monitorlink.core.pseudonym import mask_bsns
 from monitorlink.core.rules import RuleFailure
+from monitorlink.ingest.event_types import coerce, has_lone_surrogate, masked
 from monitorlink.ingest.kafka_clients import MessageRef
 from monitorlink.ingest.quality import Suite, validate
 from monitorlink.ingest.schemas import INGEST_COLUMNS, STREAM_QUARANTINE_SCHEMA
 
 log = logging.getLogger(__name__)
-
-#: Set to `after_write` or `after_commit` to have the ingester SIGKILL itself there (crash tests only).
-FAILPOINT_VARIABLE = "MONITORLINK_FAILPOINT"
 
 
 @dataclass(frozen=True)
@@ -168,7 +159,7 @@ class Ingester:
             return _Row(message, None, [RuleFailure("message_has_value", reason)])
         try:
             event = json.loads(message.value.decode("utf-8"))
-            broken_text = _has_lone_surrogate(event)
+            broken_text = has_lone_surrogate(event)
         except ValueError as error:  # not UTF-8, not JSON, or an integer past Python's digit limit
             reason = f"message is not UTF-8 JSON: {str(error)[:200]}"
             return _Row(message, None, [RuleFailure("message_is_json", reason)])
@@ -179,12 +170,12 @@ class Ingester:
             return _Row(
                 message, None, [RuleFailure("message_is_object", "message is JSON but not an object")]
             )
-        event = _masked(event)
+        event = masked(event)
         if broken_text:
             reason = "a text holds a lone surrogate (\\ud800–\\udfff), which is no Unicode character"
             # the event id, where it is sound text, goes along: replay then knows the event has landed
             event_id = event.get("event_id")
-            known = {"event_id": event_id} if not _has_lone_surrogate(event_id) else None
+            known = {"event_id": event_id} if not has_lone_surrogate(event_id) else None
             return _Row(message, known, [RuleFailure("text_is_unicode", reason)])
         version = event.get("schema_version")
         if version in self.feed.reads_versions and self.feed.upgrade is not None:
@@ -297,156 +288,3 @@ def _ingest_columns(message: Message, batch_id: str, now: datetime) -> dict[str,
         "_batch_id": batch_id,
         "_ingested_at": now,
     }
-
-
-def coerce(
-    events: list[dict[str, Any]], schema: pa.Schema
-) -> tuple[list[dict[str, Any]], dict[int, list[RuleFailure]]]:
-    """Cast each event to the contract's types; a value that does not fit becomes a `type_<field>` failure.
-
-    JSON carries no types beyond number/string, so "12" for a count or "soon" for a timestamp arrive here;
-    they must be named and quarantined, not crash the batch or be cast to something they are not.
-    """
-    typed: list[dict[str, Any]] = []
-    failures: dict[int, list[RuleFailure]] = {}
-    for index, event in enumerate(events):
-        row: dict[str, Any] = {}
-        for schema_field in schema:
-            value = event.get(schema_field.name)
-            try:
-                row[schema_field.name] = _cast(value, schema_field.type)
-            except (TypeError, ValueError, OverflowError):
-                row[schema_field.name] = None
-                reason = f"value does not fit the contract type {schema_field.type}"
-                failures.setdefault(index, []).append(
-                    RuleFailure(f"type_{schema_field.name}", reason, schema_field.name, value)
-                )
-        typed.append(row)
-    return typed, failures
-
-
-def _masked(value: Any) -> Any:
-    """An event with every citizen service number in its texts masked: a provider's note is free text."""
-    if isinstance(value, str):
-        return mask_bsns(value)
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    """JSON may escape half of a surrogate pair (\\ud800) that no UTF-8 file can store."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    return False
-
-
-def _cast(value: Any, arrow_type: pa.DataType) -> Any:
-    if value is None:
-        return None
-    if pa.types.is_string(arrow_type):
-        if isinstance(value, dict | list):
-            raise TypeError("expected text")
-        return str(value)
-    if pa.types.is_boolean(arrow_type):
-        if not isinstance(value, bool):
-            raise TypeError("expected true/false")
-        return value
-    if pa.types.is_integer(arrow_type):
-        if isinstance(value, bool) or not isinstance(value, int | float) or float(value) != int(value):
-            raise TypeError("expected a whole number")
-        return int(value)
-    if pa.types.is_floating(arrow_type):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError("expected a number")
-        return float(value)
-    if pa.types.is_timestamp(arrow_type):
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if pa.types.is_list(arrow_type):
-        if not isinstance(value, list):
-            raise TypeError("expected a list")
-        return [_cast(item, arrow_type.value_type) for item in value]
-    raise TypeError(f"no cast for {arrow_type}")
-
-
-def _failpoint(name: str) -> None:
-    """Crash hard at a named point when the crash tests ask for it; a no-op otherwise."""
-    if os.environ.get(FAILPOINT_VARIABLE) == name:
-        log.error("failpoint %s reached: killing the ingester", name)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def run_consumer(
-    consumer: KafkaConsumer,
-    ingester: Ingester,
-    stop_when: Callable[[IngestStats], bool] | None = None,
-    idle_seconds: float | None = 5.0,
-    max_seconds: float | None = None,
-) -> IngestStats:
-    """Poll, land, commit — until `stop_when` holds, the assigned partitions are idle, or time is up.
-
-    `idle_seconds=None` with no `stop_when` runs until SIGTERM/SIGINT (the long-running service).
-    """
-    stopping = False
-
-    def _stop(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    # Only the main thread may install handlers; elsewhere (some executors) the caller owns shutdown.
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    signals = (signal.SIGTERM, signal.SIGINT) if in_main_thread else ()
-    previous = {sig: signal.signal(sig, _stop) for sig in signals}
-    started = last_data = time.monotonic()
-    try:
-        while not stopping:
-            polled = consumer.poll(timeout_ms=500)
-            now = time.monotonic()
-            if polled:
-                last_data = now
-                _land_and_commit(consumer, ingester, polled)
-            if stop_when is not None and stop_when(ingester.stats):
-                break
-            if max_seconds is not None and now - started > max_seconds:
-                log.warning("ingester stopped after %.0f s without reaching its stop condition", max_seconds)
-                break
-            if idle_seconds is not None and consumer.assignment() and now - last_data > idle_seconds:
-                break
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return ingester.stats
-
-
-def _land_and_commit(consumer: KafkaConsumer, ingester: Ingester, polled: dict[Any, list[Any]]) -> None:
-    messages = [
-        Message(record.topic, record.partition, record.offset, record.key, record.value)
-        for records in polled.values()
-        for record in records
-    ]
-    validated, quarantined = ingester.process(messages)
-    _failpoint("after_write")
-    offsets = {
-        TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(records[-1].offset + 1, "", -1)
-        for tp, records in polled.items()
-    }
-    try:
-        consumer.commit(offsets)
-    except KafkaError as error:
-        # The batch is durable in the lake, whose ledger skips it when it comes again: a commit the
-        # broker could not take (it restarted, the group rebalanced) costs a re-read, never an event.
-        log.warning("could not commit offsets (%s); the lake's ledger skips these records if re-read", error)
-        return
-    _failpoint("after_commit")
-    log.info("landed batch: %d validated, %d quarantined, %d messages", validated, quarantined, len(messages))
