@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 
 from monitorlink.cli.main import parser
 from monitorlink.core.config import PROJECT_ROOT
@@ -47,3 +48,26 @@ def test_every_table_in_the_readme_is_a_dbt_model() -> None:
     models = {p.stem for p in (PROJECT_ROOT / "dbt" / "models").rglob("*.sql")}
     listed = set(re.findall(r"^\| `((?:fct|dim)_[a-z_]+)` \|", README, flags=re.MULTILINE))
     assert listed and listed <= models
+
+
+def _layout_paths() -> list[str]:
+    section = README.split("## Layout\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([^`]+)/` \|", section, flags=re.MULTILINE)
+
+
+def test_the_readme_layout_table_matches_the_tree() -> None:
+    """Every folder the table names exists, and every top-level folder and package layer is in it."""
+    listed = set(_layout_paths())
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    top = {path.split("/")[0] for path in tracked if "/" in path and not path.startswith(".")}
+    layers = {
+        "/".join(path.split("/")[:2])
+        for path in tracked
+        if path.startswith("monitorlink/") and path.count("/") >= 2
+    }
+    assert listed, "no layout table found in the README"
+    assert sorted(path for path in listed if not (PROJECT_ROOT / path).is_dir()) == []
+    assert sorted((top - {"monitorlink"}) - listed) == []
+    assert sorted(layers - listed) == []

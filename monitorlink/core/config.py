@@ -125,7 +125,7 @@ def load_settings() -> Settings:
         http_timeout_s=float(_env("MONITORLINK_HTTP_TIMEOUT_S", "30")),
         http_retries=int(_env("MONITORLINK_HTTP_RETRIES", "3")),
         batch_topic=_env("MONITORLINK_BATCH_TOPIC", "monitorlink.batches.v1"),
-        alert_topic=_env("MONITORLINK_ALERT_TOPIC", "monitorlink.ops.alerts.v1"),
+        alert_topic=_env("MONITORLINK_ALERT_TOPIC", "monitorlink.alerts.v1"),
         alert_notifiers=tuple(
             n.strip() for n in _env("MONITORLINK_ALERT_NOTIFIERS", "log,kafka").split(",") if n.strip()
         ),

@@ -11,7 +11,7 @@ Four kinds, each checked from data that is already there, never from a separate 
 
 Open alerts live in `<lake>/ops/alerts/open.json`, every transition is appended to
 `<lake>/ops/alerts/log.jsonl`, and each transition goes to the notifiers (`MONITORLINK_ALERT_NOTIFIERS`):
-`log`, `kafka` (topic `MONITORLINK_ALERT_TOPIC`, default `monitorlink.ops.alerts.v1`) and, when
+`log`, `kafka` (topic `MONITORLINK_ALERT_TOPIC`, default `monitorlink.alerts.v1`) and, when
 `MONITORLINK_ALERT_WEBHOOK_URL` is set, a JSON POST to that URL. State is written before anyone is told,
 so a notifier that is down costs a message, never a duplicate or a lost alert.
 """
