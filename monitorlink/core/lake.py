@@ -162,6 +162,11 @@ def new_batch_id(when: datetime) -> str:
     return f"{when.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
 
 
+def batch_time(batch_id: str) -> datetime:
+    """When a batch landed, read back from its id (UTC)."""
+    return datetime.strptime(batch_id.split("-")[0], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+
+
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `path` (created if missing) for the block; waits while another holds it.

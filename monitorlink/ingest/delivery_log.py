@@ -1,7 +1,9 @@
-"""The delivery log: one JSON line per decision on a delivery, `raw/<source>/deliveries.jsonl`.
+"""The delivery log: one JSON line per landed batch of any source, `raw/<source>/deliveries.jsonl`.
 
-Read by alerts, status, the batch announcer and the warehouse's quality marts, so it stays free of the
-landing engine's heavy imports (GX, pandas): reading what happened must be cheap.
+Every feed logs the same way: a file or API delivery gets a line per decision (validated, quarantined,
+re-delivery ignored), an event stream a line per micro-batch. Batch events, alerts, status and the
+warehouse's quality marts read only this log, so they treat every source alike. It stays free of the
+landing engines' heavy imports (GX, pandas): reading what happened must be cheap.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from monitorlink.core.lake import Lake, write_atomic
 
 @dataclass
 class DeliveryOutcome:
-    """What happened to one delivery; one line of the delivery log."""
+    """What happened to one delivery or micro-batch; one line of the delivery log.
+
+    A delivery lands whole: `rows` are its rows per dataset, in the zone its `outcome` names. A micro-batch
+    of events lands row by row: `rows` are the validated ones and `quarantined` those it quarantined.
+    """
 
     source: str
     name: str
@@ -34,6 +40,7 @@ class DeliveryOutcome:
     pseudonymised: int = 0
     duplicate_of: str | None = None
     processed_at: str = ""
+    quarantined: dict[str, int] = field(default_factory=dict)
 
 
 def delivery_log_path(lake: Lake, source: str) -> Path:
@@ -50,13 +57,24 @@ def rewrite_delivery_log(lake: Lake, source: str, replacements: list[DeliveryOut
 
 
 def delivery_log(lake: Lake, source: str) -> list[DeliveryOutcome]:
-    """Every decision ever taken on a source's deliveries, oldest first."""
+    """Every decision ever taken on a source's deliveries, oldest first (one line per batch id).
+
+    Two members of an ingester group may both log a batch one of them wrote (one repairing the log after
+    a crash while the other finishes): the first line of a batch id counts.
+    """
     path = delivery_log_path(lake, source)
     if not path.exists():
         return []
-    return [
-        DeliveryOutcome(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line
-    ]
+    outcomes, batches = [], set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line:
+            continue
+        outcome = DeliveryOutcome(**json.loads(line))
+        if outcome.batch_id is not None and outcome.batch_id in batches:
+            continue
+        batches.add(outcome.batch_id)
+        outcomes.append(outcome)
+    return outcomes
 
 
 def append_delivery_log(lake: Lake, source: str, outcome: DeliveryOutcome) -> None:

@@ -14,23 +14,18 @@ restarts).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-from collections.abc import Iterator, Set
+from collections.abc import Set
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake, file_lock
-from monitorlink.ingest.delivery_log import delivery_log
+from monitorlink.ingest.delivery_log import DeliveryOutcome, delivery_log
 from monitorlink.ingest.kafka_clients import publish_events
-from monitorlink.ingest.sources import EVENT_SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +39,9 @@ class BatchEvent:
     """One batch in the lake, as announced on the batch topic (schema `monitorlink.batch.v1`).
 
     `partitions` are the lake folders the batch wrote (`<zone>/<dataset>/ingest_date=…`), `rows` the row
-    count per zone, `checksum` the delivery's sha256 as received (file sources) or of the batch's Parquet
-    files (availability), and `quality` the rules that fired with their counts.
+    count per zone, `checksum` the delivery's sha256 as received (deliveries) or over the checksums of its
+    messages (micro-batches), `quality` the rules that fired with their counts, and `delivery` the file (or
+    micro-batch) with the scope, period and version its name gives.
     """
 
     event_type: str
@@ -70,63 +66,45 @@ class BatchEvent:
 
 
 def lake_batches(lake: Lake, source: str, skip: Set[str] = frozenset()) -> list[BatchEvent]:
-    """Every batch of a source in the lake but those in `skip`, oldest first."""
-    if source in EVENT_SOURCES:
-        batches = _stream_batches(lake, source, skip)
-    else:
-        batches = (e for e in _delivery_batches(lake, source) if e.batch_id not in skip)
+    """Every batch of a source in the lake but those in `skip`, oldest first, read from its delivery log.
+
+    One event per delivery or micro-batch that landed; re-deliveries wrote nothing, so they have none.
+    """
+    batches = (
+        _batch_event(outcome)
+        for outcome in delivery_log(lake, source)
+        if outcome.batch_id is not None and outcome.batch_id not in skip
+        and outcome.outcome in ("validated", "quarantined")
+    )  # fmt: skip
     return sorted(batches, key=lambda event: (event.landed_at, event.batch_id))
 
 
-def _delivery_batches(lake: Lake, source: str) -> Iterator[BatchEvent]:
-    """File sources: one event per delivery that landed (re-deliveries wrote nothing, so none)."""
-    for outcome in delivery_log(lake, source):
-        if outcome.batch_id is None or outcome.outcome not in ("validated", "quarantined"):
-            continue
-        zone = "validated" if outcome.outcome == "validated" else "quarantine"
-        day = outcome.processed_at[:10]
-        yield BatchEvent(
-            event_type=LANDED if zone == "validated" else QUARANTINED,
-            source=source,
-            batch_id=outcome.batch_id,
-            landed_at=outcome.processed_at,
-            partitions=[f"{zone}/{dataset}/ingest_date={day}" for dataset in sorted(outcome.rows)],
-            rows={zone: sum(outcome.rows.values())},
-            checksum=outcome.received_sha256,
-            quality={"critical": outcome.critical, "warnings": outcome.warnings},
-            delivery={
-                "file": outcome.name,
-                "scope": outcome.scope,
-                "period": outcome.period,
-                "version": outcome.version,
-            },
-        )
-
-
-def _stream_batches(lake: Lake, source: str, skip: Set[str]) -> Iterator[BatchEvent]:
-    """An event source: one event per ingester micro-batch, read from the Parquet files it wrote.
-
-    Batches in `skip` are left out before their files are read (the watcher asks every few seconds).
-    """
-    files: dict[str, list[tuple[str, Path]]] = {}
-    for zone in ("validated", "quarantine"):
-        for path in lake.parquet_files(zone, source):
-            if path.stem not in skip:
-                files.setdefault(path.stem, []).append((zone, path))
-    for batch_id, written in files.items():
-        rows = {zone: pq.read_metadata(path).num_rows for zone, path in written}
-        digest = hashlib.sha256(b"".join(path.read_bytes() for _, path in written)).hexdigest()
-        stamp = datetime.strptime(batch_id.split("-")[0], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
-        yield BatchEvent(
-            event_type=LANDED if rows.get("validated") else QUARANTINED,
-            source=source,
-            batch_id=batch_id,
-            landed_at=stamp.isoformat(),
-            partitions=[f"{zone}/{source}/{path.parent.name}" for zone, path in written],
-            rows=rows,
-            checksum=digest,
-            quality={"quarantined_rows": {"events": rows.get("quarantine", 0)}},
-        )
+def _batch_event(outcome: DeliveryOutcome) -> BatchEvent:
+    """A logged delivery or micro-batch as its event: which zones and datasets it wrote, and how much."""
+    assert outcome.batch_id is not None
+    day = outcome.processed_at[:10]
+    zone_of_rows = "validated" if outcome.outcome == "validated" else "quarantine"
+    written = [(zone_of_rows, dataset, count) for dataset, count in sorted(outcome.rows.items())]
+    written += [("quarantine", dataset, count) for dataset, count in sorted(outcome.quarantined.items())]
+    rows: dict[str, int] = {}
+    for zone, _, count in written:
+        rows[zone] = rows.get(zone, 0) + count
+    return BatchEvent(
+        event_type=LANDED if outcome.outcome == "validated" else QUARANTINED,
+        source=outcome.source,
+        batch_id=outcome.batch_id,
+        landed_at=outcome.processed_at,
+        partitions=[f"{zone}/{dataset}/ingest_date={day}" for zone, dataset, _ in written],
+        rows=rows or {zone_of_rows: 0},
+        checksum=outcome.received_sha256,
+        quality={"critical": outcome.critical, "warnings": outcome.warnings},
+        delivery={
+            "file": outcome.name,
+            "scope": outcome.scope,
+            "period": outcome.period,
+            "version": outcome.version,
+        },
+    )
 
 
 def source_lock(settings: Settings, source: str) -> AbstractContextManager[None]:

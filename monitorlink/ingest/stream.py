@@ -23,9 +23,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from monitorlink.core.lake import Lake, new_batch_id, write_atomic
+from monitorlink.core.lake import Lake, batch_time, new_batch_id, write_atomic
 from monitorlink.core.pseudonym import mask_bsns
 from monitorlink.core.rules import RuleFailure
+from monitorlink.ingest.delivery_log import DeliveryOutcome, append_delivery_log, delivery_log
 from monitorlink.ingest.event_types import coerce, has_lone_surrogate, masked
 from monitorlink.ingest.kafka_clients import MessageRef
 from monitorlink.ingest.quality import Suite, validate
@@ -101,8 +102,16 @@ class Ingester:
         self.reload_ledger()
 
     def reload_ledger(self) -> None:
-        """Read what landed from the lake (at start-up, or to see what other group members landed)."""
-        columns = ["event_id", "_kafka_topic", "_kafka_partition", "_kafka_offset", "_message_sha256"]
+        """Read what landed from the lake (at start-up, or to see what other group members landed).
+
+        A micro-batch in the lake without its line in the delivery log (a crash between writing its
+        files and logging it) gets its line now, rebuilt from its files, so it is still announced.
+        """
+        columns = [
+            "event_id", "_kafka_topic", "_kafka_partition", "_kafka_offset", "_message_sha256", "_batch_id",
+            "failed_rules",
+        ]  # fmt: skip
+        batches: dict[str, _LandedBatch] = {}
         for zone in ("validated", "quarantine"):
             for row in self.lake.read_columns(zone, self.feed.dataset, columns):
                 place = (row["_kafka_topic"], row["_kafka_partition"], row["_kafka_offset"])
@@ -110,6 +119,14 @@ class Ingester:
                 if row.get("event_id"):
                     self._landed_ids.setdefault(row["event_id"], f"{zone} {place[0]}[{place[1]}]@{place[2]}")
                     self._landed_events.add(row["_message_sha256"])
+                batches.setdefault(row["_batch_id"], _LandedBatch()).add(zone, row)
+        logged = {outcome.batch_id for outcome in delivery_log(self.lake, self.feed.dataset)}
+        for batch_id in sorted(set(batches) - logged):
+            log.warning(
+                "%s: batch %s was in the lake but not in its log; logged now", self.feed.dataset, batch_id
+            )
+            outcome = batches[batch_id].outcome(self.feed.dataset, batch_id, batch_time(batch_id))
+            append_delivery_log(self.lake, self.feed.dataset, outcome)
 
     def has_landed(self, ref: MessageRef) -> bool:
         """Whether this produced message is in the lake (either zone): at its offset, or — for an event
@@ -144,6 +161,13 @@ class Ingester:
             )
         if bad:
             self._write_quarantine(bad, batch_id, now)
+        landed = _LandedBatch()
+        for row in rows:
+            landed.add(
+                "quarantine" if row.failures else "validated", _ingest_columns(row.message, batch_id, now)
+            )
+            landed.rules.update({failure.rule for failure in row.failures})
+        append_delivery_log(self.lake, self.feed.dataset, landed.outcome(self.feed.dataset, batch_id, now))
         self._remember(rows)
         self.stats.batches += 1
         self.stats.validated += len(good)
@@ -271,6 +295,38 @@ class Ingester:
                 zone = "quarantine" if row.failures else "validated"
                 self._landed_ids.setdefault(event_id, f"{zone} {m.topic}[{m.partition}]@{m.offset}")
                 self._landed_events.add(m.sha256)
+
+
+@dataclass
+class _LandedBatch:
+    """What a micro-batch put in the lake, gathered row by row: enough for its line in the delivery log."""
+
+    rows: Counter[str] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=Counter)
+    topics: set[str] = field(default_factory=set)
+    checksums: list[str] = field(default_factory=list)
+
+    def add(self, zone: str, row: dict[str, Any]) -> None:
+        """One landed row (its Kafka columns, and `failed_rules` when read back from the quarantine zone)."""
+        self.rows[zone] += 1
+        self.topics.add(row["_kafka_topic"])
+        self.checksums.append(row["_message_sha256"])
+        self.rules.update(row.get("failed_rules") or ())
+
+    def outcome(self, dataset: str, batch_id: str, landed_at: datetime) -> DeliveryOutcome:
+        """The batch as the delivery log records it; the checksum is over its messages, in any order."""
+        return DeliveryOutcome(
+            source=dataset,
+            name=batch_id,
+            received_sha256=hashlib.sha256("".join(sorted(self.checksums)).encode()).hexdigest(),
+            outcome="validated" if self.rows["validated"] else "quarantined",
+            origin=", ".join(f"kafka:{topic}" for topic in sorted(self.topics)),
+            batch_id=batch_id,
+            rows={dataset: self.rows["validated"]} if self.rows["validated"] else {},
+            quarantined={dataset: self.rows["quarantine"]} if self.rows["quarantine"] else {},
+            critical=dict(self.rules),
+            processed_at=landed_at.isoformat(),
+        )
 
 
 def _event_id(row: _Row) -> str | None:
