@@ -37,7 +37,7 @@ from monitorlink.ops.summary import delivery_outcomes_table, print_run_summary
 from monitorlink.simulator import SimulationResult, simulate, simulation_result
 from monitorlink.simulator.cbs import CbsServer
 from monitorlink.warehouse import definitions, disclosure
-from monitorlink.warehouse.build import BuildError, BuildResult, build, connect_readonly, source_freshness
+from monitorlink.warehouse.build import BuildError, BuildResult, build, connect_readonly
 from monitorlink.warehouse.build import docs as warehouse_docs
 
 # Tables stay readable in logs and CI, where there is no terminal to measure.
@@ -370,19 +370,24 @@ def _disclosure(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _freshness(settings: Settings, args: argparse.Namespace) -> int:
-    results = source_freshness(settings)
+    results = status.freshness(settings)
     if args.json:
         _print_json([dataclasses.asdict(result) for result in results])
     else:
-        table = Table(title="Source freshness (dbt source freshness on the lake)")
-        for column in ("source", "status", "last landed (UTC)", "age (h)"):
-            table.add_column(column, justify="right" if column == "age (h)" else "left")
+        table = Table(title="Source freshness (each source's contract: expected every N days, plus grace)")
+        for column in ("source", "last landed (UTC)", "age (h)", "every (d)", "grace (d)", "late"):
+            table.add_column(column, justify="left" if column in ("source", "last landed (UTC)") else "right")
         for result in results:
             table.add_row(
-                result.source, result.status, result.max_loaded_at or "", str(result.age_hours or "")
+                result.source,
+                result.last_landed_at or "never",
+                "" if result.age_hours is None else str(result.age_hours),
+                str(result.every_days),
+                str(result.grace_days),
+                "LATE" if result.late else "no",
             )
         console.print(table)
-    return 1 if any(result.status == "error" for result in results) else 0
+    return 1 if any(result.late for result in results) else 0
 
 
 def _definitions(settings: Settings, args: argparse.Namespace) -> int:
@@ -610,7 +615,9 @@ def parser() -> argparse.ArgumentParser:
     quality.add_argument("--json", action="store_true", help="machine-readable output")
     quality.set_defaults(handler=_quality_report)
 
-    freshness = commands.add_parser("freshness", help="is every source as fresh as its rule says (dbt)")
+    freshness = commands.add_parser(
+        "freshness", help="is every source as fresh as its contract says (exit 1 when one is late)"
+    )
     freshness.add_argument("--json", action="store_true", help="machine-readable output")
     freshness.set_defaults(handler=_freshness)
 

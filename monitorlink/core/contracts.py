@@ -87,14 +87,28 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Freshness:
+    """How often a feed is expected and the grace after that: the one lateness policy of the platform."""
+
+    every_days: int
+    grace_days: int
+
+    @property
+    def late_after_days(self) -> int:
+        """Days after the last landing at which the source is late."""
+        return self.every_days + self.grace_days
+
+
+@dataclass(frozen=True)
 class Contract:
-    """A feed's contract: identity, version, and its fields in order."""
+    """A feed's contract: identity, version, freshness policy, and its fields in order."""
 
     name: str
     version: int
     suite: Path
     description: str
     fields: tuple[Field, ...]
+    freshness: Freshness
     topic: str | None = None
     key: str | None = None
     delivery: Delivery | None = None
@@ -159,6 +173,7 @@ def load_contract(contract_id: str) -> Contract:
         suite=PROJECT_ROOT / document["suite"],
         description=document.get("description", "").strip(),
         fields=tuple(_field(entry, path) for entry in document["fields"]),
+        freshness=_freshness(document.get("freshness"), path),
         topic=document.get("topic"),
         key=document.get("key"),
         delivery=Delivery(**delivery) if delivery else None,
@@ -168,6 +183,17 @@ def load_contract(contract_id: str) -> Contract:
     if contract.id != contract_id:
         raise ValueError(f"{path}: name and version say {contract.id}, the file name says {contract_id}")
     return contract
+
+
+def _freshness(entry: Any, path: Path) -> Freshness:
+    """A contract's freshness policy; a contract without one cannot say when its source is late."""
+    try:
+        policy = Freshness(int(entry["every_days"]), int(entry["grace_days"]))
+    except (TypeError, KeyError, ValueError) as error:
+        raise ValueError(f"{path}: freshness needs every_days and grace_days as whole numbers") from error
+    if policy.every_days < 1 or policy.grace_days < 0:
+        raise ValueError(f"{path}: freshness every_days must be at least 1 and grace_days at least 0")
+    return policy
 
 
 # For each kind of rule: what the contract says for a field, and how a GX expectation / dbt test says it.

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from connectors import availability, cbs, chain, education, tmsd
 from connectors.base import Connector
+from monitorlink.core.contracts import Freshness
 from monitorlink.ingest.schemas import INGEST_COLUMNS, dataset_schema
 
 
@@ -42,6 +43,15 @@ class Source:
     def dbt_selector(self) -> str:
         """The dbt selection of everything this source feeds (its models, tests and marts downstream)."""
         return f"source:{self.dbt_source or self.name}+"
+
+    @property
+    def freshness(self) -> Freshness:
+        """The source's freshness policy, from its contracts (which must agree)."""
+        contracts = self.connector.contracts if self.connector else (availability.CONTRACT,)
+        policies = {contract.freshness for contract in contracts}
+        if len(policies) != 1:
+            raise ValueError(f"the contracts of {self.name} disagree on its freshness: {policies}")
+        return policies.pop()
 
     @property
     def datasets(self) -> dict[str, pa.Schema]:

@@ -3,8 +3,8 @@
 Four kinds, each checked from data that is already there, never from a separate monitoring store:
 - `norm_breach`: an offer over the waiting-time norm that owes a herstelplan (`fct_offer_wait_norm`);
 - `source_late`: a source whose last landing is older than its rhythm plus grace (`fct_source_freshness`,
-  dbt var `source_sla_days`), or a provider whose availability lags the feed (`fct_availability_provider_
-  freshness`, dbt var `provider_freshness_days`);
+  which has each source's contract `freshness`), or a provider whose availability lags the feed
+  (`fct_availability_provider_freshness`, dbt var `provider_freshness_days`);
 - `quality_gate`: the latest delivery for a scope and period was quarantined (a later good one resolves it),
   or the latest availability batch quarantined events;
 - `pipeline_failure`: an Airflow task failed after its retries (resolved by the pipeline's next success).

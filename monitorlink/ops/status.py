@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
 from monitorlink.core import services
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
@@ -43,6 +41,40 @@ class SourceStatus:
 
 
 @dataclass(frozen=True)
+class Freshness:
+    """One source against its contract's freshness policy: when it last landed and whether that is late."""
+
+    source: str
+    last_landed_at: str | None
+    age_hours: float | None
+    every_days: int
+    grace_days: int
+    late: bool
+
+
+def freshness(settings: Settings, now: datetime | None = None) -> list[Freshness]:
+    """Every source's newest landing against its policy (`freshness` in its contract), from the lake."""
+    moment = now or datetime.now(UTC)
+    lake = Lake(settings.lake_root)
+    rows = []
+    for item in SOURCES:
+        batches = lake_batches(lake, item.name)
+        landed = batches[-1].landed_at if batches else None
+        age = _age_hours(landed, moment)
+        policy = item.freshness
+        late = age is None or age > policy.late_after_days * 24
+        rows.append(Freshness(item.name, landed, age, policy.every_days, policy.grace_days, late))
+    return rows
+
+
+def _age_hours(landed_at: str | None, moment: datetime) -> float | None:
+    """Hours since a landing (one decimal), or None when the source never landed."""
+    if landed_at is None:
+        return None
+    return round((moment - datetime.fromisoformat(landed_at)).total_seconds() / 3600, 1)
+
+
+@dataclass(frozen=True)
 class Status:
     """The whole picture; `--json` prints exactly this."""
 
@@ -54,26 +86,17 @@ class Status:
     services: dict[str, bool] = field(default_factory=dict)
 
 
-def source_slas(settings: Settings) -> dict[str, tuple[int, int]]:
-    """Per source (expected every N days, grace days), from the dbt var `source_sla_days` (one place)."""
-    project = yaml.safe_load((settings.dbt_project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    return {name: (int(days[0]), int(days[1])) for name, days in project["vars"]["source_sla_days"].items()}
-
-
 def status(settings: Settings, now: datetime | None = None) -> Status:
     """Collect the status; `now` is for tests."""
     moment = now or datetime.now(UTC)
     lake = Lake(settings.lake_root)
-    slas = source_slas(settings)
     open_alerts = list(AlertStore(settings).open_alerts().values())
     rows = []
     for item in SOURCES:
         batches = lake_batches(lake, item.name)
         last = batches[-1] if batches else None
-        landed = datetime.fromisoformat(last.landed_at) if last else None
-        age = (moment - landed).total_seconds() / 3600 if landed else None
-        every, grace = slas[item.name]
-        sla_hours = float((every + grace) * 24)
+        age = _age_hours(last.landed_at if last else None, moment)
+        sla_hours = float(item.freshness.late_after_days * 24)
         done = announced(settings, item.name)
         rows.append(
             SourceStatus(
@@ -82,7 +105,7 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
                 quarantined_batches=sum(1 for b in batches if not b.rows.get("validated")),
                 last_batch=last.batch_id if last else None,
                 last_landed_at=last.landed_at if last else None,
-                age_hours=round(age, 1) if age is not None else None,
+                age_hours=age,
                 sla_hours=sla_hours,
                 late=age is None or age > sla_hours,
                 last_rows=sum(last.rows.values()) if last else 0,

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import file_lock, fsync_directory
-from monitorlink.ingest.sources import lake_datasets
+from monitorlink.ingest.sources import SOURCES, lake_datasets
 from monitorlink.warehouse import disclosure
 
 RESTRICTED_SCHEMA = "restricted"
@@ -140,6 +140,8 @@ def run_dbt(
     variables = {
         "wait_norm_months": settings.wait_norm_months,
         "suppression_threshold": settings.suppression_threshold,
+        # each source's freshness policy, from its contract: [expected every N days, grace days]
+        "source_sla_days": {s.name: [s.freshness.every_days, s.freshness.grace_days] for s in SOURCES},
         "lake_inputs": _lake_inputs(settings.lake_root, _build_dir(settings)),
     }
     command = [
@@ -181,38 +183,6 @@ def docs(settings: Settings) -> Path:
     if completed.returncode != 0 or not (site / "index.html").exists():
         raise BuildError(f"dbt docs generate failed:\n{(completed.stdout + completed.stderr)[-2000:]}")
     return site
-
-
-@dataclass(frozen=True)
-class SourceFreshness:
-    """dbt's verdict on one source: `pass`, `warn` or `error` against its freshness rule."""
-
-    source: str
-    status: str
-    max_loaded_at: str | None
-    age_hours: float | None
-
-
-def source_freshness(settings: Settings) -> list[SourceFreshness]:
-    """Run `dbt source freshness` on the lake (each source's newest `_ingested_at` against now)."""
-    report = settings.home / "dbt" / "freshness" / "sources.json"
-    report.unlink(missing_ok=True)  # never read an earlier run's verdict if this one writes none
-    with _scratch_database(settings, "freshness") as scratch:
-        run_dbt(settings, ["source", "freshness"], scratch, "freshness")
-    if not report.exists():
-        raise BuildError(f"dbt source freshness wrote no {report}; see {settings.home / 'dbt' / 'logs'}")
-    results = json.loads(report.read_text(encoding="utf-8")).get("results", [])
-    return [
-        SourceFreshness(
-            source=str(result["unique_id"]).removeprefix("source.monitorlink."),
-            status=str(result.get("status")),
-            max_loaded_at=result.get("max_loaded_at"),
-            age_hours=round(result["max_loaded_at_time_ago_in_s"] / 3600, 1)
-            if result.get("max_loaded_at_time_ago_in_s") is not None
-            else None,
-        )
-        for result in results
-    ]
 
 
 def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:

@@ -1,0 +1,48 @@
+"""One freshness policy per source, from its contract: the lateness verdict follows it exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+
+from connectors import tmsd
+from monitorlink.core.config import PROJECT_ROOT, Settings
+from monitorlink.core.lake import Lake
+from monitorlink.ingest.deliveries import DeliveryProcessor
+from monitorlink.ingest.sources import SOURCES
+from monitorlink.ops.status import freshness
+from tests.factories import tmsd_file, tmsd_row
+
+
+def _contract_policy(name: str) -> tuple[int, int]:
+    document = yaml.safe_load((PROJECT_ROOT / "contracts" / f"{name}.v1.yaml").read_text(encoding="utf-8"))
+    return document["freshness"]["every_days"], document["freshness"]["grace_days"]
+
+
+def test_every_source_has_the_policy_its_contract_states() -> None:
+    policies = {s.name: (s.freshness.every_days, s.freshness.grace_days) for s in SOURCES}
+    assert policies["tmsd"] == _contract_policy("tmsd")
+    assert (
+        policies["education"] == _contract_policy("education_pupils") == _contract_policy("education_absence")
+    )
+
+
+@pytest.mark.parametrize(("hours_after_due", "late"), [(-1, False), (1, True)])
+def test_a_source_is_late_exactly_after_its_rhythm_plus_grace(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, hours_after_due: int, late: bool
+) -> None:
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "1")
+    delivery = ("tmsd_jeugd_GM0141_2023Q1_v1.csv", tmsd_file(tmsd_row()), "test")
+    DeliveryProcessor(Lake(settings.lake_root), tmsd).process([delivery])
+    (row,) = [r for r in freshness(settings) if r.source == "tmsd"]
+    assert row.last_landed_at is not None
+    every, grace = _contract_policy("tmsd")
+    due = datetime.fromisoformat(row.last_landed_at) + timedelta(days=every + grace)
+    (later,) = [r for r in freshness(settings, due + timedelta(hours=hours_after_due)) if r.source == "tmsd"]
+    assert later.late is late
+
+
+def test_a_source_that_never_landed_is_late(settings: Settings) -> None:
+    assert all(r.late and r.last_landed_at is None for r in freshness(settings, datetime.now(UTC)))
