@@ -1,9 +1,11 @@
 """`monitorlink simulate`: realistic deliveries of every source, with injected defects and a manifest.
 
 Deterministic by seed. Writes the landing folders (`landing/tmsd/*.csv`, `landing/chain/*.json`,
-`landing/education/*.xlsx`), the CBS tables the loopback OData server answers from (`cbs/`), and
+`landing/education/*.xlsx`), the CBS tables the loopback OData server answers from (`cbs/`),
 `manifest.json` listing every injected defect with the file, rows, and what the platform must do with
-it (quarantine under a rule, flag under a rule, or ignore as a re-delivery) — the tests check each one.
+it (quarantine under a rule, flag under a rule, or ignore as a re-delivery) — the tests check each one —
+and `truth.json`, every KPI mart's figures as the deliveries show them without defects, with the mart
+rows each defect changes (`monitorlink.simulator.truth`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitorlink.simulator import cbs, chain, education, tmsd
-from monitorlink.simulator.population import FIRST_YEAR, LAST_YEAR, Municipality, municipalities, quarters
+from monitorlink.simulator import cbs, chain, education, tmsd, truth
+from monitorlink.simulator.population import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    Municipality,
+    municipalities,
+    quarter_bounds,
+    quarters,
+)
 
 #: kind → (what the platform must do, the rule it must name), per source.
 DEFECTS: dict[str, dict[str, tuple[str, str]]] = {
@@ -110,8 +119,9 @@ def simulate(
     agb = tmsd.providers(seed)
     trajectories = {m.code: tmsd.simulate(m, chain_sim.measures, agb, seed) for m in towns}
     defects: list[Defect] = []
+    tmsd_files, tmsd_rows = _tmsd_files(towns, trajectories)
     files: dict[str, list[_File]] = {
-        "tmsd": _tmsd_files(towns, trajectories),
+        "tmsd": tmsd_files,
         "chain": [
             _File(
                 f"keten_{partner}_{month}_v1.json",
@@ -122,7 +132,21 @@ def simulate(
         ],
         "education": _education_files(towns, seed),
     }
-    revisions = _revise(rng, files["tmsd"], revision_rate)
+    by_code = {t.code: t for t in towns}
+    delivered = truth.Deliveries(
+        tmsd=tmsd_rows,
+        chain=chain_sim.milestones,
+        education={
+            item.name: truth.workbook(
+                item.name.split("_")[3], item.rows, lambda code, pseudonym: by_code[code].bsn_of(pseudonym)
+            )
+            for item in files["education"]
+        },
+    )
+    revisions, changes = _revise(rng, files["tmsd"], revision_rate)
+    for name, change in changes.items():
+        gemeente, period, rows = delivered.tmsd.pop(change.base)
+        delivered.tmsd[name] = (gemeente, period, truth.revised(rows, change))
     extra: dict[str, list[tuple[str, bytes]]] = {}
     for source, kinds in DEFECTS.items():
         candidates = [f for f in files[source] if not f.options.get("defect") and "_v1." in f.name]
@@ -163,25 +187,28 @@ def simulate(
         "defects": [asdict(d) for d in defects],
     }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    figures = truth.truth(delivered, towns, defects, seed)
+    (root / "truth.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False), encoding="utf-8")
     return result
 
 
-def _tmsd_files(towns: list[Municipality], trajectories: dict[str, list[tmsd.Trajectory]]) -> list[_File]:
+def _tmsd_files(
+    towns: list[Municipality], trajectories: dict[str, list[tmsd.Trajectory]]
+) -> tuple[list[_File], dict[str, tuple[str, str, list[truth.Row]]]]:
+    """The quarterly deliveries, and by file name the rows each lists as the ground truth sees them."""
     out = []
+    delivered = {}
     for town in towns:
         for year, quarter in quarters():
-            rows = tmsd.rows(trajectories[town.code], year, quarter)
+            running = tmsd.running(trajectories[town.code], year, quarter)
+            rows = tmsd.rows(running, year, quarter)
             # Older deliveries came in Windows-1252, as the contract allows.
             options = {"encoding": "cp1252" if year < 2021 else "utf-8"}
-            out.append(
-                _File(
-                    f"tmsd_jeugd_{town.code}_{year}Q{quarter}_v1.csv",
-                    {"csv": list(tmsd.HEADER)},
-                    {"csv": rows},
-                    options,
-                )
-            )
-    return out
+            name = f"tmsd_jeugd_{town.code}_{year}Q{quarter}_v1.csv"
+            out.append(_File(name, {"csv": list(tmsd.HEADER)}, {"csv": rows}, options))
+            last = quarter_bounds(year, quarter)[1]
+            delivered[name] = (town.code, f"{year}Q{quarter}", truth.tmsd_rows(running, last))
+    return out, delivered
 
 
 def _education_files(towns: list[Municipality], seed: int) -> list[_File]:
@@ -203,25 +230,36 @@ def _education_files(towns: list[Municipality], seed: int) -> list[_File]:
     return out
 
 
-def _revise(rng: random.Random, deliveries: list[_File], rate: float) -> list[str]:
-    """Later corrections of earlier quarters: a few late registrations and corrected end dates."""
+def _revise(
+    rng: random.Random, deliveries: list[_File], rate: float
+) -> tuple[list[str], dict[str, truth.Revision]]:
+    """Later corrections of earlier quarters: a few late registrations and corrected end dates. Returns
+    the revisions' names and, by name, what each changes (row indexes; sampling indexes draws the same
+    rows as sampling the rows themselves)."""
     revised = []
+    changes = {}
     for item in list(deliveries):
         if rng.random() >= rate or item.name.endswith("2025Q4_v1.csv"):
             continue
         rows = [list(r) for r in item.rows["csv"]]
-        for row in rng.sample(rows, k=max(1, len(rows) // 50)):
+        change = truth.Revision(item.name)
+        for index in rng.sample(range(len(rows)), k=max(1, len(rows) // 50)):
+            row = rows[index]
             if row[11] == "":  # the end was registered late
-                row[11] = (date.fromisoformat(row[10]) + timedelta(days=rng.randrange(30, 60))).isoformat()
+                ended = date.fromisoformat(row[10]) + timedelta(days=rng.randrange(30, 60))
+                row[11] = ended.isoformat()
                 row[12] = "01"
-        late = [list(r) for r in rng.sample(rows, k=max(1, len(rows) // 40))]
+                change.ended[index] = ended
+        change.late = rng.sample(range(len(rows)), k=max(1, len(rows) // 40))
+        late = [list(rows[index]) for index in change.late]
         for row in late:  # trajectories registered late: another product of the same youth
             row[7] = row[7][:2] + "Z" + row[7][3:]
         name = item.name.replace("_v1.csv", "_v2.csv")
         deliveries.append(_File(name, item.header, {"csv": rows + late}, dict(item.options)))
         item.options["defect"] = "revised"  # keep defects off revised quarters: one story per delivery
         revised.append(name)
-    return revised
+        changes[name] = change
+    return revised, changes
 
 
 def _serialise(source: str, item: _File) -> bytes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -49,12 +49,24 @@ class Measure:
     end: date | None
 
 
+@dataclass(frozen=True)
+class Milestone:
+    """One delivered milestone of a case, as the simulator made it (the ground truth reads these)."""
+
+    case: str
+    gemeente: str
+    milestone: str
+    occurred_at: datetime
+    delivery: tuple[str, str]  # (partner, month) of the file it is delivered in
+
+
 @dataclass
 class ChainSimulation:
-    """Milestone records per delivery (partner, month) and the measures they imply."""
+    """Milestone records per delivery (partner, month), the measures they imply, and the milestones."""
 
     records: dict[tuple[str, str], list[dict[str, Any]]]
     measures: list[Measure]
+    milestones: list[Milestone] = field(default_factory=list)
 
 
 def simulate(municipalities: list[Municipality], seed: int, key: bytes) -> ChainSimulation:
@@ -135,6 +147,9 @@ def _deliver(
             continue  # not yet recorded, or recorded before the feed began
         partner = PARTNER_OF[milestone]
         month = f"{recorded_at.year}-{recorded_at.month:02d}"
+        result.milestones.append(
+            Milestone(case_id, municipality.code, milestone, occurred_at, (partner, month))
+        )
         result.records.setdefault((partner, month), []).append(
             {
                 "case_pseudo_id": case_id,

@@ -166,11 +166,17 @@ def _measure_trajectory(rng: random.Random, measure: Measure, agb_codes: list[st
     )
 
 
+def running(trajectories: list[Trajectory], year: int, quarter: int) -> list[Trajectory]:
+    """The trajectories that ran in a quarter, in the order its delivery lists them."""
+    first, last = quarter_bounds(year, quarter)
+    return sorted((t for t in trajectories if t.runs_in(first, last)), key=lambda t: (t.start, t.person))
+
+
 def rows(trajectories: list[Trajectory], year: int, quarter: int) -> list[list[str]]:
     """The delivery rows of one quarter: what ran in it, with the end date only once it has passed."""
-    first, last = quarter_bounds(year, quarter)
+    _, last = quarter_bounds(year, quarter)
     out = []
-    for t in sorted((t for t in trajectories if t.runs_in(first, last)), key=lambda t: (t.start, t.person)):
+    for t in running(trajectories, year, quarter):
         ended = t.end is not None and t.end <= last
         cost = "" if t.cost_per_quarter is None else f"{t.cost_per_quarter:.2f}".replace(".", ",")
         out.append(
