@@ -7,8 +7,7 @@ The warehouse DAG (`dags/warehouse.py`) calls `rebuild` with the sources its tri
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from monitorlink.core.config import Settings
 from monitorlink.ingest.sources import source
@@ -27,16 +26,6 @@ def selection(sources: Iterable[str]) -> str | None:
     """dbt's `--select` for the given sources and the operations marts (None, a full build, when none)."""
     selectors = sorted({source(name).dbt_selector for name in sources})
     return " ".join([*selectors, OPERATIONS_SELECTOR]) if selectors else None
-
-
-def changed_sources(events: Iterable[Mapping[str, Any]]) -> list[str]:
-    """The sources named by batch events (as the trigger passes them: `{"payload": <event>, ...}` or bare)."""
-    named = set()
-    for event in events:
-        payload = event.get("payload", event)
-        if isinstance(payload, Mapping) and payload.get("source"):
-            named.add(str(payload["source"]))
-    return sorted(named)
 
 
 def rebuild(settings: Settings, sources: Iterable[str]) -> BuildResult:
