@@ -21,7 +21,7 @@ from connectors import tmsd
 from monitorlink.core.config import Settings, load_settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest.deliveries import DeliveryProcessor
-from monitorlink.ops import alerts
+from monitorlink.ops import alert_store, alerts
 from tests.conftest import topic_messages
 from tests.factories import tmsd_file, tmsd_row
 
@@ -78,13 +78,13 @@ def test_norm_and_late_source_alerts_open_once_stay_open_and_resolve(quiet: Sett
         "tmsd is 130 days old against 92 + 31; cbs (183 + 60) is not late"
     )
     assert alerts.check(quiet, now=NOW + timedelta(hours=1)) == [], "an open alert is not raised again"
-    assert len(alerts.AlertStore(quiet).open_alerts()) == 3
+    assert len(alert_store.AlertStore(quiet).open_alerts()) == 3
 
     _warehouse(quiet, wait_weeks=12.0, tmsd_landed=NOW - timedelta(days=2), provider_behind=1)
     resolved = alerts.check(quiet, now=NOW)
     assert _kinds(resolved) == [("alert_resolved", kind, subject) for kind, subject in subjects]
-    assert alerts.check(quiet, now=NOW) == [] and alerts.AlertStore(quiet).open_alerts() == {}
-    history = alerts.AlertStore(quiet).history()
+    assert alerts.check(quiet, now=NOW) == [] and alert_store.AlertStore(quiet).open_alerts() == {}
+    history = alert_store.AlertStore(quiet).history()
     assert [e["event_type"] for e in history] == ["alert_opened"] * 3 + ["alert_resolved"] * 3
     assert all(e["schema"] == "monitorlink.alert.v1" for e in history)
 
@@ -121,7 +121,7 @@ def test_a_pipeline_failure_opens_once_and_its_next_success_resolves_it(quiet: S
 def test_an_alert_resolved_by_hand_stays_quiet_while_its_condition_lasts(quiet: Settings) -> None:
     _warehouse(quiet, wait_weeks=26.0, tmsd_landed=NOW, provider_behind=0)
     alerts.check(quiet, now=NOW)
-    store = alerts.AlertStore(quiet)
+    store = alert_store.AlertStore(quiet)
     assert store.acknowledge("norm_breach:p/offer/enschede/jeugd")
     assert store.open_alerts() == {}
     assert alerts.check(quiet, now=NOW) == [], "acknowledged: no reopening while the offer is over the norm"
@@ -136,7 +136,7 @@ def test_an_unknown_notifier_is_a_configuration_error(
 ) -> None:
     monkeypatch.setenv("MONITORLINK_ALERT_NOTIFIERS", "log,pager")
     with pytest.raises(ValueError, match="unknown notifier 'pager'"):
-        alerts.notifiers(load_settings())
+        alert_store.notifiers(load_settings())
 
 
 class _Webhook(BaseHTTPRequestHandler):
@@ -189,4 +189,4 @@ def test_a_notifier_that_is_down_loses_no_alert_state(
     monkeypatch.setenv("MONITORLINK_ALERT_WEBHOOK_URL", "http://127.0.0.1:9/unreachable")
     settings = load_settings()
     assert len(alerts.pipeline_failed(settings, "tmsd", "land_deliveries", "boom")) == 1
-    assert list(alerts.AlertStore(settings).open_alerts()) == ["pipeline_failure:tmsd"]
+    assert list(alert_store.AlertStore(settings).open_alerts()) == ["pipeline_failure:tmsd"]

@@ -32,6 +32,7 @@ from monitorlink.ingest import landing as deliveries
 from monitorlink.ingest.delivery_log import DeliveryOutcome
 from monitorlink.ingest.sources import DELIVERY_SOURCES, SOURCES
 from monitorlink.ops import alerts, broker, orchestration, quality_report, recovery, status, transform, watch
+from monitorlink.ops.alert_store import AlertStore
 from monitorlink.ops.status import SERVICES
 from monitorlink.ops.summary import delivery_outcomes_table, print_run_summary
 from monitorlink.simulator import SimulationResult, simulate, simulation_result
@@ -181,10 +182,10 @@ def _alerts(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "resolve":
         if not args.key:
             raise ValueError("alerts resolve needs the alert id (see `monitorlink alerts list`)")
-        resolved = alerts.AlertStore(settings).acknowledge(args.key)
+        resolved = AlertStore(settings).acknowledge(args.key)
         console.print(f"resolved {args.key}" if resolved else f"{args.key} is not open")
         return 0 if resolved else 1
-    open_alerts = sorted(alerts.AlertStore(settings).open_alerts().values(), key=lambda a: a.key)
+    open_alerts = sorted(AlertStore(settings).open_alerts().values(), key=lambda a: a.key)
     if args.json:
         _print_json([{"alert_id": a.key, **dataclasses.asdict(a)} for a in open_alerts])
         return 0

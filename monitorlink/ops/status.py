@@ -17,7 +17,8 @@ from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest.events import announced, lake_batches
 from monitorlink.ingest.sources import SOURCES
-from monitorlink.ops.alerts import NORM_BREACH, NORM_SOURCE, Alert, AlertStore
+from monitorlink.ops.alert_store import Alert, AlertStore
+from monitorlink.ops.alerts import NORM_BREACH, NORM_SOURCE
 from monitorlink.ops.recovery import unlanded_availability_events
 
 SERVICES = ("broker", "ingester", "watcher", "airflow", "superset")

@@ -39,7 +39,7 @@ from monitorlink.ingest.events import announced
 from monitorlink.ingest.kafka_clients import MessageRef
 from monitorlink.ingest.landing import land
 from monitorlink.ingest.sources import source
-from monitorlink.ops import alerts, broker
+from monitorlink.ops import alert_store, alerts, broker
 from monitorlink.ops.recovery import replay
 from monitorlink.ops.watch import watch
 from monitorlink.simulator import SimulationResult
@@ -604,7 +604,7 @@ def test_random_kills_of_the_watcher(
         logged_batches.update(
             o.batch_id for name in watcher.sources for o in delivery_log(lake, name) if o.batch_id
         )
-        for event in alerts.AlertStore(settings).history():
+        for event in alert_store.AlertStore(settings).history():
             if event["kind"] == alerts.PIPELINE_FAILURE and event["event_type"] == "alert_opened":
                 tally.unhandled += 1
                 tally.note(f"{settings.home.name}: {event['summary']}")
