@@ -13,8 +13,9 @@ from connectors.availability import fetch_snapshot, snapshot_events
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest.availability import feed
+from monitorlink.ingest.event_types import coerce
 from monitorlink.ingest.kafka_clients import MessageRef
-from monitorlink.ingest.stream import Ingester, Message, coerce
+from monitorlink.ingest.stream import Ingester, Message
 from tests.conftest import SNAPSHOT_AUG_14
 
 TOPIC = "availability.v1"

@@ -9,8 +9,8 @@ import pytest
 
 from connectors.availability import EVENT_SCHEMA, fetch_snapshot, snapshot_events
 from monitorlink.core.config import PROJECT_ROOT
+from monitorlink.ingest.event_types import coerce
 from monitorlink.ingest.quality import load_suite, validate
-from monitorlink.ingest.stream import coerce
 from tests.conftest import SNAPSHOT_AUG_14
 
 SUITE = PROJECT_ROOT / "expectations" / "availability.v2.json"

@@ -15,7 +15,7 @@ import pytest
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest import availability
-from monitorlink.ingest.stream import FAILPOINT_VARIABLE
+from monitorlink.ingest.consumer import FAILPOINT_VARIABLE
 from tests.conftest import SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ import pytest
 
 from connectors.availability import EVENT_SCHEMA, fetch_snapshot, snapshot_events
 from monitorlink.core.config import Settings
+from monitorlink.ingest.event_types import coerce
 from monitorlink.ingest.schemas import INGEST_COLUMNS
-from monitorlink.ingest.stream import coerce
 from monitorlink.warehouse.build import BuildError, build, connect_readonly, publish
 from tests.conftest import SNAPSHOT_AUG_14
 
