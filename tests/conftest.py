@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer
 
 from monitorlink.core.config import PROJECT_ROOT, Settings, load_settings
 from monitorlink.ops import broker
+from tests.waiting import read_topic
 
 SNAPSHOTS = PROJECT_ROOT / "samples" / "wachttijden_twente"
 SNAPSHOT_AUG_06 = SNAPSHOTS / "snapshot_2026-08-06.json"
@@ -98,15 +98,5 @@ def kafka_settings(settings: Settings, session_broker: str, monkeypatch: pytest.
 
 
 def topic_messages(settings: Settings, topic: str) -> list[dict[str, Any]]:
-    """Every JSON message on a topic, read from the start until 10 s pass without one."""
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=settings.bootstrap_servers,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
-        group_id=None,
-    )
-    try:
-        return [json.loads(record.value) for record in consumer]
-    finally:
-        consumer.close()
+    """Every JSON message on a topic, read from the start up to its end offsets as of the call."""
+    return [json.loads(record.value) for record in read_topic(settings.bootstrap_servers, topic)]

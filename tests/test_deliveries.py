@@ -84,6 +84,41 @@ def test_one_bad_row_quarantines_the_whole_delivery_naming_file_row_and_rule(
     assert processor.lake.parquet_files("validated", "tmsd") == []
 
 
+def test_a_malformed_district_code_is_flagged_and_the_trajectory_still_counts(
+    processor: DeliveryProcessor,
+) -> None:
+    """docs/tmsd.md: district not `WK` + 6 digits → flagged (`wijk_code_format`, a warning)."""
+    content = _file(_row(wijk_code="WK014101"), _row(client_pseudo_id="b" * 64, wijk_code="Enschede-Zuid"))
+    (outcome,) = processor.process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", content, "test")])
+    assert (outcome.outcome, outcome.warnings) == ("validated", {"wijk_code_format": 1})
+    rows = processor.lake.read_columns("validated", "tmsd", ["wijk_code", "_source_row", "_quality_flags"])
+    flagged = {
+        row["_source_row"]: ("wijk_code_format" in row["_quality_flags"], row["wijk_code"]) for row in rows
+    }
+    assert flagged == {2: (False, "WK014101"), 3: (True, "Enschede-Zuid")}, "file row 3 holds the bad code"
+
+
+def test_a_bsn_in_a_text_column_is_masked_in_the_row_and_the_raw_copy(processor: DeliveryProcessor) -> None:
+    """docs/tmsd.md: a BSN in any other column than the pseudonym → `[BSN]` in the row and the raw copy
+    (`bsn_removed`, a warning). 123456782 passes the 11-check."""
+    content = _file(_row(wijk_code="wijk van 123456782"))
+    assert b"123456782" in content
+    (outcome,) = processor.process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", content, "test")])
+    assert outcome.outcome == "validated" and outcome.warnings["bsn_removed"] == 1
+    (row,) = processor.lake.read_columns("validated", "tmsd", ["wijk_code", "_quality_flags"])
+    assert row["wijk_code"] == "wijk van [BSN]" and "bsn_removed" in row["_quality_flags"]
+    (raw,) = processor.lake.manifest("tmsd")
+    stored = (processor.lake.root / raw.path).read_bytes()
+    assert b"123456782" not in stored and b"wijk van [BSN]" in stored
+
+
+def test_a_missing_required_value_quarantines_the_delivery(processor: DeliveryProcessor) -> None:
+    """docs/tmsd.md: a missing required value → delivery quarantined (`<field>_present`)."""
+    content = _file(_row(), _row(client_pseudo_id="b" * 64, verwijzer=""))
+    (outcome,) = processor.process([("tmsd_jeugd_GM0141_2023Q1_v1.csv", content, "test")])
+    assert (outcome.outcome, outcome.critical) == ("quarantined", {"verwijzer_present": 1})
+
+
 def test_a_file_name_outside_the_contract_or_an_unreadable_type_is_critical(
     processor: DeliveryProcessor,
 ) -> None:

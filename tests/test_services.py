@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 
 from monitorlink.core import services
+from tests.waiting import wait_until
 
 # A parent that starts a child which ignores SIGTERM, like the parts `airflow standalone` leaves behind.
 STUBBORN_TREE = """
@@ -19,6 +19,13 @@ child = subprocess.Popen([sys.executable, "-c", CHILD + "time.sleep(99)"])
 print("parent up", child.pid, flush=True)
 time.sleep(300)
 """
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _children_started(run_dir: Path) -> bool:
@@ -39,8 +46,9 @@ def test_stop_kills_the_whole_tree_even_children_that_ignore_sigterm(tmp_path: P
     assert services.start(tmp_path, "tree", ["false"], ready=lambda: True, timeout_s=1).pid == started.pid
 
     assert services.stop(tmp_path, "tree", grace_s=1)
-    time.sleep(0.2)
-    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
+    wait_until(
+        lambda: not any(_alive(p) for p in tree), 10, "the parent and its SIGTERM-ignoring child to be gone"
+    )
     assert not services.status(tmp_path, "tree").running
     assert not services.stop(tmp_path, "tree")
 

@@ -1,9 +1,14 @@
-"""Run an asset's real Airflow trigger outside Airflow, as its triggerer would (tests and `bench/`)."""
+"""Run an asset's real Airflow trigger outside Airflow, as its triggerer would (tests and `bench/`), and
+load a DAG file as Airflow's parser does."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+from types import ModuleType
 from typing import Any
+
+from monitorlink.core.config import PROJECT_ROOT
 
 
 def first_trigger_event(source: str, timeout_s: float) -> dict[str, Any]:
@@ -20,3 +25,12 @@ def first_trigger_event(source: str, timeout_s: float) -> dict[str, Any]:
         raise AssertionError("the trigger stopped without an event")
 
     return asyncio.run(asyncio.wait_for(first(), timeout_s))
+
+
+def load_dag_module(name: str) -> ModuleType:
+    """Import `dags/<name>.py` as a module of its own (the DAG folder is no package)."""
+    spec = importlib.util.spec_from_file_location(f"dag_{name}", PROJECT_ROOT / "dags" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -24,6 +24,7 @@ from monitorlink.ops.orchestration import airflow_environment
 from monitorlink.simulator import SimulationResult, simulate
 from monitorlink.simulator.cbs import CbsServer
 from monitorlink.warehouse.build import connect_readonly
+from tests.availability_truth import youth_offers
 from tests.conftest import SNAPSHOT_AUG_06, SNAPSHOT_AUG_14
 
 pytestmark = pytest.mark.integration
@@ -99,7 +100,9 @@ def test_availability_dag_lands_and_announces_the_snapshots_and_the_warehouse_da
         aug_14 = {e["offer_key"] for e in snapshot_events(fetch_snapshot(str(SNAPSHOT_AUG_14)))}
         by_type = "select event_type, count(*) from fct_availability_history group by 1 order by 1"
         assert db.sql(by_type).fetchall() == [("figure", 260), ("withdrawal", len(aug_06 - aug_14))]
-        assert db.sql("select count(*) from fct_offer_wait_norm where herstelplan_required").fetchone()[0] > 0  # type: ignore[index]
+        owing = db.sql("select count(*) from fct_offer_wait_norm where herstelplan_required").fetchone()
+        truth = youth_offers(SNAPSHOT_AUG_06, SNAPSHOT_AUG_14)
+        assert owing == (sum(offer.herstelplan for offer in truth),), "as the snapshots' JSON says"
 
     second = dag.test()
     assert second.state == DagRunState.SUCCESS, "a re-run on the same snapshots is a no-op, not a failure"

@@ -28,8 +28,8 @@ from monitorlink.core.lake import Lake
 from monitorlink.core.pseudonym import DEV_KEY
 from monitorlink.ingest import availability, events
 from monitorlink.ingest.delivery_log import delivery_log
-from monitorlink.ingest.landing import land_folder
-from monitorlink.ops import alerts, broker, transform, watch
+from monitorlink.ingest.landing import land
+from monitorlink.ops import alert_store, broker, transform, watch
 from monitorlink.ops.orchestration import airflow_environment, batch_connections
 from monitorlink.ops.recovery import backfill, replay
 from monitorlink.ops.watch import watch_once
@@ -161,7 +161,7 @@ def test_a_new_file_flows_from_landing_folder_to_published_warehouse_by_events(
 
     dag = load_dag_module("warehouse").warehouse()
     run = _run_on_asset_events(dag, {"tmsd": payload})
-    assert run.state == DagRunState.SUCCESS
+    assert run.state == DagRunState.SUCCESS, f"see {platform.home / 'dbt' / 'logs' / 'dbt.log'}"
     (instance,) = run.get_task_instances()
     returned = instance.xcom_pull(task_ids="rebuild_warehouse", key="return_value")
     assert (returned["sources"], returned["selected"]) == (["tmsd"], TMSD_SELECTION), (
@@ -198,17 +198,17 @@ def test_a_source_that_fails_to_land_stops_no_other(
     def land_but_tmsd(settings: Settings, source: str) -> object:
         if source == "tmsd":
             raise OSError("the TMSD share is not mounted")  # injected: a fault of one source only
-        return land_folder(settings, source)
+        return land(settings, source)
 
-    monkeypatch.setattr(watch, "land_folder", land_but_tmsd)
+    monkeypatch.setattr(watch, "land", land_but_tmsd)
     assert watch_once(settings) == {"availability": 0, "tmsd": 0, "chain": 1, "education": 0, "cbs": 0}
     assert watch_once(settings)["chain"] == 0
-    (failure,) = alerts.AlertStore(settings).open_alerts().values()
+    (failure,) = alert_store.AlertStore(settings).open_alerts().values()
     assert (failure.kind, failure.subject) == ("pipeline_failure", "tmsd/watch"), "opened once, not per round"
     assert "the TMSD share is not mounted" in failure.summary
-    monkeypatch.setattr(watch, "land_folder", land_folder)
+    monkeypatch.setattr(watch, "land", land)
     assert watch_once(settings)["tmsd"] == 1, "the next round lands what the failed one left"
-    assert alerts.AlertStore(settings).open_alerts() == {}, "landing again resolves the alert"
+    assert alert_store.AlertStore(settings).open_alerts() == {}, "landing again resolves the alert"
 
 
 def test_a_backfill_twice_gives_the_same_warehouse(platform: Settings) -> None:

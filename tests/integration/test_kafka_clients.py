@@ -12,8 +12,8 @@ from confluent_kafka import Producer
 from connectors.availability import fetch_snapshot, snapshot_events
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
-from monitorlink.ingest.availability import ingest
 from tests.conftest import SNAPSHOT_AUG_14
+from tests.waiting import ingest_until_caught_up
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def test_every_compression_codec_and_a_tombstone_from_librdkafka(kafka_settings:
             producer.produce(kafka_settings.availability_topic, key=b"withdrawn-offer", value=None)
         assert producer.flush(30) == 0
 
-    stats = ingest(kafka_settings, idle_seconds=5)
+    stats = ingest_until_caught_up(kafka_settings)
 
     lake = Lake(kafka_settings.lake_root)
     landed = {
@@ -69,7 +69,7 @@ def test_headers_an_oversized_event_and_a_poison_message_never_stop_the_stream(
     producer.produce(topic, value=json.dumps(last))
     assert producer.flush(30) == 0
 
-    stats = ingest(kafka_settings, idle_seconds=5)
+    stats = ingest_until_caught_up(kafka_settings)
 
     lake = Lake(kafka_settings.lake_root)
     landed = {row["event_id"] for row in lake.read_columns("validated", "availability", ["event_id"])}

@@ -30,7 +30,7 @@ from monitorlink.core.lake import Lake
 from monitorlink.core.pseudonym import bsn_tokens
 from monitorlink.ingest.delivery_log import DeliveryOutcome, delivery_log
 from monitorlink.ops import broker
-from monitorlink.ops.alerts import AlertStore
+from monitorlink.ops.alert_store import AlertStore
 from monitorlink.simulator import DEFECTS, Defect, SimulationResult, simulation_result
 from monitorlink.warehouse import definitions
 from monitorlink.warehouse.build import BuildError, build, connect_readonly, run_dbt
