@@ -54,6 +54,7 @@ faults: install ## the fault suite at full budget (fuzzing, random kills, broker
 lint: install ## ruff, the layer rules (import-linter) and the dbt SQL (sqlfluff)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	MONITORLINK_LAKE_ROOT=$${MONITORLINK_LAKE_ROOT:-var/lake} MONITORLINK_DBT_BUILD_PATH=:memory: $(BIN)/sqlfluff lint dbt/models --processes 2
 	$(BIN)/lint-imports
 
 typecheck: install ## mypy (strict)
@@ -71,12 +72,13 @@ status: install ## show the services monitorlink started
 docs: install ## generate the dbt docs site (lineage, KPI definitions) and serve it on 127.0.0.1:8081
 	$(BIN)/monitorlink docs --serve
 
-bench: install ## ingest, build and (with `make up` running) dashboard benchmarks, as ratios against baselines of the same run
+bench: install ## benchmarks as ratios against baselines of the same run → docs/performance.md (BENCH_REPEATS=N, default 5; dashboards need `make up`)
 	$(BIN)/python bench/ingest_rate.py
 	$(BIN)/python bench/delivery_rate.py
 	$(BIN)/python bench/event_latency.py
 	$(BIN)/python bench/publish_tiers.py
 	$(BIN)/python bench/dashboards.py
+	$(BIN)/python bench/report.py
 
 clean: ## remove the local data (var/) — the lake, warehouse and service state
 	@$(MAKE) down >/dev/null 2>&1 || true

@@ -19,7 +19,6 @@ Usage: python bench/event_latency.py [--repeats N] [--warmup N]
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -50,14 +49,7 @@ def plain_dbt_build(command: list[str], environment: dict[str, str]) -> float:
 
 
 def main() -> int:
-    parser = figures.argument_parser(__doc__)
-    parser.add_argument(
-        "--dbt-project",
-        type=Path,
-        default=None,
-        help="the dbt project to build (default: the repository's dbt/), e.g. a `git archive` of a commit",
-    )
-    args = parser.parse_args()
+    args = figures.argument_parser(__doc__).parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="monitorlink-bench-latency-"))
     os.environ.update(
@@ -75,12 +67,10 @@ def main() -> int:
     from monitorlink.ops.orchestration import batch_connections
     from monitorlink.ops.watch import watch_once
     from monitorlink.simulator import simulate
-    from monitorlink.warehouse import build as warehouse
+    from monitorlink.warehouse.lake_inputs import lake_inputs
     from tests.trigger_runs import first_trigger_event
 
     settings = load_settings()
-    if args.dbt_project is not None:
-        settings = dataclasses.replace(settings, dbt_project_dir=args.dbt_project.resolve())
     os.environ.update(batch_connections(settings))
     print("simulating and building the first warehouse (untimed) …", file=sys.stderr, flush=True)
     simulation = simulate(home / "simulation", pseudonym_key())
@@ -104,7 +94,7 @@ def main() -> int:
         variables = {
             "wait_norm_months": settings.wait_norm_months,
             "suppression_threshold": settings.suppression_threshold,
-            "lake_inputs": warehouse._lake_inputs(settings.lake_root, home / "plain-dbt"),
+            "lake_inputs": lake_inputs(settings.lake_root, home / "plain-dbt"),
         }
         dbt = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
         baseline["command"] = [
@@ -193,7 +183,6 @@ def main() -> int:
         warmup=args.warmup,
         parameters={
             "municipality": MUNICIPALITY,
-            "dbt project": str(args.dbt_project or "dbt/"),
             "full build nodes": full.nodes_passed,
             "selective build nodes": built.get("nodes"),
         },

@@ -16,7 +16,6 @@ Usage: python bench/publish_tiers.py [--repeats N] [--warmup N]
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import sys
@@ -46,14 +45,7 @@ def plain_copy(source: Path, target: Path) -> float:
 
 
 def main() -> int:
-    parser = figures.argument_parser(__doc__)
-    parser.add_argument(
-        "--dbt-project",
-        type=Path,
-        default=None,
-        help="the dbt project to build (default: the repository's dbt/), e.g. a `git archive` of a commit",
-    )
-    args = parser.parse_args()
+    args = figures.argument_parser(__doc__).parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="monitorlink-bench-tiers-"))
     os.environ["MONITORLINK_HOME"] = str(home)
@@ -70,8 +62,6 @@ def main() -> int:
         simulation = simulate(home / "simulation", pseudonym_key())
         os.environ["MONITORLINK_LANDING_ROOT"] = str(simulation.landing)
         settings = load_settings()
-        if args.dbt_project is not None:
-            settings = dataclasses.replace(settings, dbt_project_dir=args.dbt_project.resolve())
         for source in ("tmsd", "chain", "education"):
             land(settings, source)
         build_file = home / "warehouse" / ".build" / "bench.duckdb"
@@ -138,7 +128,6 @@ def main() -> int:
         repeats=args.repeats,
         warmup=args.warmup,
         parameters={
-            "dbt project": str(args.dbt_project or "dbt/"),
             "file sizes (MiB)": ", ".join(f"{name} {size}" for name, size in mib.items()),
         },
         notes=[

@@ -46,3 +46,10 @@ def test_a_source_is_late_exactly_after_its_rhythm_plus_grace(
 
 def test_a_source_that_never_landed_is_late(settings: Settings) -> None:
     assert all(r.late and r.last_landed_at is None for r in freshness(settings, datetime.now(UTC)))
+
+
+def test_the_dbt_projects_default_for_hand_runs_is_the_contracts_policy() -> None:
+    """The build passes each contract's policy to dbt; dbt run by hand falls back to this copy of it."""
+    project = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text(encoding="utf-8"))
+    default = {name: tuple(days) for name, days in project["vars"]["source_sla_days"].items()}
+    assert default == {s.name: (s.freshness.every_days, s.freshness.grace_days) for s in SOURCES}

@@ -91,7 +91,7 @@
        published elsewhere) never exactly one hidden.
 
     Rules 4–8 feed each other (hiding a cell for one group can leave a lone cell in another), so they are
-    applied `rounds` times; the publish gate (monitorlink.disclosure) refuses the file if that was not
+    applied `rounds` times; the publish gate (monitorlink.warehouse.disclosure) refuses the file if that was not
     enough, so too few rounds can fail a build but never leak a cell.
 -#}
 {%- if not execute -%}

@@ -601,7 +601,7 @@ def parser() -> argparse.ArgumentParser:
     status_cmd.set_defaults(handler=_status)
 
     build_cmd = commands.add_parser("build", help="build the warehouse with dbt and publish it atomically")
-    build_cmd.add_argument("--select", help="dbt node selection, e.g. 'source:lake.availability+'")
+    build_cmd.add_argument("--select", help="dbt node selection, e.g. 'source:availability+'")
     build_cmd.set_defaults(handler=_build)
 
     commands.add_parser(

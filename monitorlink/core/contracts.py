@@ -302,10 +302,20 @@ def staging_mismatches(
 
 
 def source_mismatches(contract: Contract, sources_yml: dict[str, Any]) -> list[str]:
-    """Where the dbt source table of a dataset disagrees with the contract (columns and not-null tests)."""
-    tables = [t for source in sources_yml["sources"] for t in source["tables"] if t["name"] == contract.name]
+    """Where the dbt source table of a dataset disagrees with the contract (columns and not-null tests).
+
+    The table is the one that reads the dataset's lake input (`lake_inputs.<dataset>` in its location);
+    dbt names it after the entity (system → entity), which need not be the dataset's name.
+    """
+    reads = f'.get("{contract.name}",'
+    tables = [
+        t
+        for source in sources_yml["sources"]
+        for t in source["tables"]
+        if reads in str(t.get("meta", {}).get("external_location", ""))
+    ]
     if len(tables) != 1:
-        return [f"{contract.id}: expected one dbt source table named {contract.name}, found {len(tables)}"]
+        return [f"{contract.id}: expected one dbt source table reading {contract.name}, found {len(tables)}"]
     columns = {c["name"]: c.get("data_tests", []) for c in tables[0].get("columns", [])}
     problems = [
         f"{name}: a source column {contract.id} does not have"

@@ -30,19 +30,18 @@ class Arrival(StrEnum):
 
 @dataclass(frozen=True)
 class Source:
-    """One source: its name, how it arrives, its connector (deliveries only) and its dbt source."""
+    """One source: its name, how it arrives and its connector (deliveries only); its dbt source is `name`."""
 
     name: str
     arrival: Arrival
     arrives_as: str
     description: str
     connector: Connector | None = None
-    dbt_source: str = ""
 
     @property
     def dbt_selector(self) -> str:
         """The dbt selection of everything this source feeds (its models, tests and marts downstream)."""
-        return f"source:{self.dbt_source or self.name}+"
+        return f"source:{self.name}+"
 
     @property
     def freshness(self) -> Freshness:
@@ -67,7 +66,6 @@ SOURCES: tuple[Source, ...] = (
         Arrival.EVENTS,
         "events on Kafka",
         "free places, waiting lists and waiting times per offer",
-        dbt_source="lake.availability",
     ),
     Source(
         "tmsd", Arrival.FILES, "quarterly CSV files", "youth-care trajectories per municipality-quarter", tmsd

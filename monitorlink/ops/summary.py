@@ -115,36 +115,13 @@ def _counts(counts: dict[str, int]) -> str:
     )
 
 
+#: The headline figures, as the tested dbt model `fct_headline_kpis` defines them (one row).
 HEADLINES = """
-with latest as (select max(period_key) as period_key from fct_trajectory_flow),
-care as (
-    select per_1000, youths_in_care, gemeenten_in_total, gemeenten_expected
-    from fct_youth_care_per_1000, latest
-    where level = 'regio' and care_form = 'totaal' and fct_youth_care_per_1000.period_key = latest.period_key
-),
-national as (
-    select year, national_per_1000_year from (
-        select distinct cast(left(period_key, 4) as integer) as year, national_per_1000_year
-        from fct_youth_care_per_1000 where care_form = 'totaal' and national_per_1000_year is not null
-    ) order by year desc limit 1
-),
-flow as (
-    select sum(begin_stand) b, sum(instroom) i, sum(uitstroom) u, sum(eind_stand) e,
-           round(sum(avg_duration_days_ended * uitstroom) / sum(uitstroom)) as duration
-    from fct_trajectory_flow, latest where fct_trajectory_flow.period_key = latest.period_key
-),
-placed as (select sum(youths_placed) n from fct_out_of_home_placements, latest
-           where fct_out_of_home_placements.period_key = latest.period_key),
-guardian as (select period_key, sum(cases_waiting) n from fct_chain_waiting_for_guardian
-             where period_key = (select max(period_key) from fct_chain_waiting_for_guardian)
-             group by period_key),
-school as (select period_key, sum(thuiszitters) n, sum(thuiszitters_with_youth_care) c
-           from fct_education_youth_care
-           where period_key = (select max(period_key) from fct_education_youth_care) group by period_key)
-select latest.period_key, care.*, national.*, flow.*, placed.n, guardian.period_key, guardian.n,
-       school.period_key, school.n, school.c
-from latest, care, flow, placed
-left join national on true left join guardian on true left join school on true
+select period_key, per_1000, youths_in_care, gemeenten_in_total, gemeenten_expected,
+       national_year, national_per_1000_year, begin_stand, instroom, uitstroom, eind_stand,
+       avg_duration_days_ended, youths_placed_out_of_home, guardian_period_key,
+       cases_waiting_for_guardian, school_period_key, thuiszitters, thuiszitters_with_youth_care
+from main.fct_headline_kpis
 """
 
 

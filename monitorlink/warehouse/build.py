@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import file_lock, fsync_directory
-from monitorlink.ingest.sources import SOURCES, lake_datasets
+from monitorlink.ingest.sources import SOURCES
 from monitorlink.warehouse import disclosure
+from monitorlink.warehouse.lake_inputs import lake_inputs
 
 RESTRICTED_SCHEMA = "restricted"
 PUBLISHED_SCHEMA = disclosure.PUBLISHED_SCHEMA
@@ -142,7 +141,7 @@ def run_dbt(
         "suppression_threshold": settings.suppression_threshold,
         # each source's freshness policy, from its contract: [expected every N days, grace days]
         "source_sla_days": {s.name: [s.freshness.every_days, s.freshness.grace_days] for s in SOURCES},
-        "lake_inputs": _lake_inputs(settings.lake_root, _build_dir(settings)),
+        "lake_inputs": lake_inputs(settings.lake_root, _build_dir(settings)),
     }
     command = [
         _dbt_executable(),
@@ -183,64 +182,6 @@ def docs(settings: Settings) -> Path:
     if completed.returncode != 0 or not (site / "index.html").exists():
         raise BuildError(f"dbt docs generate failed:\n{(completed.stdout + completed.stderr)[-2000:]}")
     return site
-
-
-def _lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
-    """What each dbt source reads: the dataset's Parquet files, or an empty file with its schema.
-
-    A source that has delivered nothing yet still has a contract, so its models build (empty, typed)
-    instead of failing the whole warehouse on DuckDB's "no files found". Each dataset's empty file is
-    also offered as `<dataset>_schema`, so a source can read it beside its files and have every column
-    of the current contract even while the lake holds only files of an older version. The operations
-    models' inputs (delivery logs, availability quarantine, open alerts) follow: `_operations_inputs`.
-    """
-    inputs = {}
-    for dataset, schema in lake_datasets().items():
-        empty = build_dir / "empty" / f"{dataset}.parquet"
-        empty.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(schema.empty_table(), empty)
-        inputs[f"{dataset}_schema"] = str(empty)
-        folder = lake_root / "validated" / dataset
-        has_files = any(folder.glob("ingest_date=*/*.parquet"))
-        inputs[dataset] = f"{folder}/ingest_date=*/*.parquet" if has_files else str(empty)
-    return inputs | _operations_inputs(lake_root, build_dir / "empty")
-
-
-#: The columns of the availability quarantine zone the operations models read (never `record` or
-#: `reasons`, which hold the rejected event's values); the zone's full schema is in `ingest.schemas`.
-_QUARANTINE_COLUMNS = pa.schema(
-    [
-        pa.field("failed_rules", pa.list_(pa.string())),
-        pa.field("_batch_id", pa.string()),
-        pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-
-
-def _operations_inputs(lake_root: Path, empty_dir: Path) -> dict[str, str]:
-    """What the operations models read: the delivery logs, the availability quarantine zone, the open alerts.
-
-    Like the datasets, each falls back to an empty file of its kind when the lake has none yet (a fresh
-    lake, a source that never delivered, no alert ever opened), so the models build empty.
-    """
-    empty_dir.mkdir(parents=True, exist_ok=True)
-    no_deliveries = empty_dir / "deliveries.jsonl"
-    no_deliveries.write_text("", encoding="utf-8")
-    no_quarantine = empty_dir / "availability_quarantine.parquet"
-    pq.write_table(_QUARANTINE_COLUMNS.empty_table(), no_quarantine)
-    no_alerts = empty_dir / "alerts_open.json"
-    no_alerts.write_text("{}", encoding="utf-8")
-    quarantine = lake_root / "quarantine" / "availability"
-    open_alerts = lake_root / "ops" / "alerts" / "open.json"
-    return {
-        "deliveries": f"{lake_root}/raw/*/deliveries.jsonl"
-        if any(lake_root.glob("raw/*/deliveries.jsonl"))
-        else str(no_deliveries),
-        "availability_quarantine": f"{quarantine}/ingest_date=*/*.parquet"
-        if any(quarantine.glob("ingest_date=*/*.parquet"))
-        else str(no_quarantine),
-        "alerts_open": str(open_alerts) if open_alerts.exists() else str(no_alerts),
-    }
 
 
 def _dbt_executable() -> str:

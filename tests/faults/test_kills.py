@@ -60,7 +60,7 @@ REPLAYED_COLUMNS = (*PER_RUN_COLUMNS, "_kafka_topic", "_kafka_partition", "_kafk
 #: Warehouse columns that record when a build or a landing happened, or name a batch.
 #: The ingester's micro-batches are as large as its polls happened to be, so a run with kills lands the
 #: same events in other batches: the marts that count landing batches differ, the facts may not.
-MICRO_BATCHES = frozenset({"fct_delivery_quality", "deliveries"})
+MICRO_BATCHES = frozenset({"fct_delivery_quality", "fct_quarantined_rows_by_rule", "deliveries"})
 WAREHOUSE_PER_RUN = frozenset(
     {"delivery_id", "batch_id", "landed_at", "processed_at", "last_seen_at", "last_landed_at", "ingested_at"}
 )

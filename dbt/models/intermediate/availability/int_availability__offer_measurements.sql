@@ -15,10 +15,7 @@ ranked as (
         -- The KPI figure: the longest of the two published waits. Both are waits counted from
         -- registration, so the longer one is the wait a family experiences at least.
         greatest(wait_weeks_intake, wait_weeks_treatment) as wait_weeks,
-        case when event_type = 'figure' then row_number() over (
-            partition by offer_key, event_type = 'figure'
-            order by measured_at desc, published_at desc, event_id desc
-        ) end as recency_rank,
+        case when event_type = 'figure' then row_number() over newest_first end as recency_rank,
         event_type = 'figure' and coalesce(
             measured_at < max(measured_at) filter (where event_type = 'figure') over (
                 partition by offer_key
@@ -29,6 +26,10 @@ ranked as (
         ) as is_late_arrival
 
     from events
+    window newest_first as (
+        partition by offer_key, event_type = 'figure'
+        order by measured_at desc, published_at desc, event_id desc
+    )
 
 )
 

@@ -11,7 +11,9 @@ with events as (
 
 lists as (
 
-    select full_state_feed, max(published_at) as newest_list_at
+    select
+        full_state_feed,
+        max(published_at) as newest_list_at
     from events
     where full_state_feed is not null
     group by full_state_feed
@@ -49,10 +51,13 @@ presence as (
 select
     presence.*,
     -- gone since the first list of its feed after the one that last had it
-    case when not presence.is_current then (
-        select min(later.published_at)
-        from events as later
-        where later.full_state_feed = presence.full_state_feed
-            and later.published_at > greatest(presence.last_listed_at, presence.last_direct_at)
-    ) end as withdrawn_at
+    case
+        when not presence.is_current then (
+            select min(later.published_at)
+            from events as later
+            where
+                later.full_state_feed = presence.full_state_feed
+                and later.published_at > greatest(presence.last_listed_at, presence.last_direct_at)
+        )
+    end as withdrawn_at
 from presence

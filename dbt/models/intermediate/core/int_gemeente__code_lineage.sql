@@ -1,13 +1,19 @@
 -- Every municipality code that was merged away, followed through later mergers to the code that exists
 -- today: one row per old code. A code merged twice (A → B in 2021, B → C in 2023) ends at C.
-with recursive lineage as (
+with recursive mergers as (
+
+    select * from {{ ref('gemeente_herindelingen') }}
+
+),
+
+lineage as (
 
     select
         gm_code_old as gm_code,
         gm_code_new as current_gm_code,
         ingangsdatum as merged_on,
         1 as merger_steps
-    from {{ ref('gemeente_herindelingen') }}
+    from mergers
 
     union all
 
@@ -17,12 +23,16 @@ with recursive lineage as (
         lineage.merged_on,
         lineage.merger_steps + 1 as merger_steps
     from lineage
-    inner join {{ ref('gemeente_herindelingen') }} as later
-        on later.gm_code_old = lineage.current_gm_code
+    inner join mergers as later
+        on lineage.current_gm_code = later.gm_code_old
     where lineage.merger_steps < 10
 
 )
 
-select gm_code, current_gm_code, merged_on, merger_steps
+select
+    gm_code,
+    current_gm_code,
+    merged_on,
+    merger_steps
 from lineage
 qualify row_number() over (partition by gm_code order by merger_steps desc) = 1

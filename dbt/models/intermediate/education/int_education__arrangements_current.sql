@@ -1,6 +1,12 @@
 {{ config(schema='restricted') }}
 -- The current version of every delivery: a revision (higher version of the same scope and period)
 -- replaces exactly the rows of the delivery it revises; older versions stay in stg_education__arrangements.
+with arrangements as (
+
+    select * from {{ ref('stg_education__arrangements') }}
+
+)
+
 select *
-from {{ ref('stg_education__arrangements') }}
+from arrangements
 {{ latest_delivery() }}

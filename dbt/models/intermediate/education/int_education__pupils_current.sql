@@ -1,5 +1,11 @@
 -- The current version of every delivery: a revision (higher version of the same scope and period)
 -- replaces exactly the rows of the delivery it revises; older versions stay in stg_education__pupils.
+with pupils as (
+
+    select * from {{ ref('stg_education__pupils') }}
+
+)
+
 select *
-from {{ ref('stg_education__pupils') }}
+from pupils
 {{ latest_delivery() }}

@@ -1,20 +1,36 @@
 -- One row per trajectory across all quarters it was delivered in (newest delivery versions only): its
 -- youth, municipality as it is today, form of care, referrer, start, and the end the latest quarter
 -- knows. A trajectory is a youth + product + provider + start date.
+with trajectories as (
+
+    select * from {{ ref('int_tmsd__trajectories_current') }}
+
+),
+
+gemeente_codes as (
+
+    select * from {{ ref('int_gemeente__codes') }}
+
+)
+
 select
-    trajectory.client_pseudo_id,
-    trajectory.product_code,
-    trajectory.provider_agb,
-    trajectory.start_date,
-    any_value(code.current_gm_code order by trajectory.delivery_period desc) as gemeente_code,
-    any_value(trajectory.hulpvorm order by trajectory.delivery_period desc) as hulpvorm,
-    any_value(trajectory.referrer order by trajectory.delivery_period desc) as referrer,
-    any_value(trajectory.birth_year order by trajectory.delivery_period desc) as birth_year,
-    max(trajectory.end_date) as end_date,
-    min(trajectory.delivery_period) as first_period,
-    max(trajectory.delivery_period) as last_period,
+    trajectories.client_pseudo_id,
+    trajectories.product_code,
+    trajectories.provider_agb,
+    trajectories.start_date,
+    any_value(gemeente_codes.current_gm_code order by trajectories.delivery_period desc) as gemeente_code,
+    any_value(trajectories.hulpvorm order by trajectories.delivery_period desc) as hulpvorm,
+    any_value(trajectories.referrer order by trajectories.delivery_period desc) as referrer,
+    any_value(trajectories.birth_year order by trajectories.delivery_period desc) as birth_year,
+    max(trajectories.end_date) as end_date,
+    min(trajectories.delivery_period) as first_period,
+    max(trajectories.delivery_period) as last_period,
     -- summed as exact cents: a sum of doubles differs in its last bits with the order threads add them in
-    sum(cast(trajectory.cost_eur as decimal(18, 2))) as cost_eur
-from {{ ref('int_tmsd__trajectories_current') }} as trajectory
-inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = trajectory.gemeente_code
-group by trajectory.client_pseudo_id, trajectory.product_code, trajectory.provider_agb, trajectory.start_date
+    sum(cast(trajectories.cost_eur as decimal(18, 2))) as cost_eur
+from trajectories
+inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+group by
+    trajectories.client_pseudo_id,
+    trajectories.product_code,
+    trajectories.provider_agb,
+    trajectories.start_date

@@ -2,17 +2,35 @@
 -- trajectory running, with what kind of care that was. The base of the per-1,000 and flow KPIs.
 with trajectories as (
 
+    select * from {{ ref('int_tmsd__trajectories_current') }}
+
+),
+
+gemeente_codes as (
+
+    select * from {{ ref('int_gemeente__codes') }}
+
+),
+
+care_forms as (
+
+    select * from {{ ref('stg_reference__care_forms') }}
+
+),
+
+classified as (
+
     select
-        trajectory.client_pseudo_id,
-        code.current_gm_code as gemeente_code,
-        trajectory.delivery_period as period_key,
-        trajectory.birth_year,
-        care.cbs_category,
-        care.is_local_team,
-        care.is_out_of_home
-    from {{ ref('int_tmsd__trajectories_current') }} as trajectory
-    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = trajectory.gemeente_code
-    inner join {{ ref('dim_care_form') }} as care on care.hulpvorm = trajectory.hulpvorm
+        trajectories.client_pseudo_id,
+        gemeente_codes.current_gm_code as gemeente_code,
+        trajectories.delivery_period as period_key,
+        trajectories.birth_year,
+        care_forms.cbs_category,
+        care_forms.is_local_team,
+        care_forms.is_out_of_home
+    from trajectories
+    inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+    inner join care_forms on trajectories.hulpvorm = care_forms.hulpvorm
 
 )
 
@@ -30,5 +48,5 @@ select
     bool_or(cbs_category = 'jeugdreclassering') as has_youth_probation,
     bool_or(is_local_team) as has_local_team_care,
     bool_or(is_out_of_home) as is_placed_out_of_home
-from trajectories
+from classified
 group by client_pseudo_id, gemeente_code, period_key

@@ -1,5 +1,17 @@
 -- The full history of published availability: one row per event — every figure and every withdrawal,
 -- with when it happened — and whether the row is the offer's current state.
+with measurements as (
+
+    select * from {{ ref('int_availability__offer_measurements') }}
+
+),
+
+presence as (
+
+    select * from {{ ref('int_availability__offer_presence') }}
+
+)
+
 select
     measurement.event_id,
     measurement.event_type,
@@ -34,5 +46,5 @@ select
     measurement.source_url,
     coalesce(measurement.recency_rank = 1 and presence.is_current, false) as is_current,
     measurement.is_late_arrival
-from {{ ref('int_availability__offer_measurements') }} as measurement
-inner join {{ ref('int_availability__offer_presence') }} as presence using (offer_key)
+from measurements as measurement
+inner join presence using (offer_key)

@@ -1,17 +1,30 @@
 -- The lists of every full-state feed (one snapshot pull each): when published, how many offers they
 -- had, how many of the list before them they lack, and which is the newest — the list the current state
 -- is based on. Counted from the lists themselves, so it holds whatever order they arrived in.
-with feed_events as (
+with history as (
 
-    select distinct full_state_feed, published_at, source_name, offer_key, target_group, event_type
-    from {{ ref('fct_availability_history') }}
+    select * from {{ ref('fct_availability_history') }}
+
+),
+
+feed_events as (
+
+    select distinct
+        full_state_feed,
+        published_at,
+        source_name,
+        offer_key,
+        target_group,
+        event_type
+    from history
     where full_state_feed is not null
 
 ),
 
 figures as (
 
-    select * from feed_events where event_type = 'figure'
+    select * from feed_events
+    where event_type = 'figure'
 
 ),
 

@@ -3,22 +3,32 @@
 -- direct events, from its first figure on). Each day shows the figure in force — the newest measurement
 -- published by then — and for how many days in a row, that day included, the offer has been over the
 -- norm and owed a herstelplan. A day the offer was withdrawn is no row, so a streak starts again after it.
-with events as (
+with history as (
 
     select * from {{ ref('fct_availability_history') }}
+
+),
+
+events as (
+
+    select * from history
     where target_group = 'jeugd'
 
 ),
 
 figures as (
 
-    select * from events where event_type = 'figure'
+    select * from events
+    where event_type = 'figure'
 
 ),
 
 lists as (
 
-    select distinct full_state_feed, published_at from {{ ref('fct_availability_history') }}
+    select distinct
+        full_state_feed,
+        published_at
+    from history
     where full_state_feed is not null
 
 ),
@@ -36,10 +46,13 @@ offers as (
 
 days as (
 
-    select offers.offer_key, offers.full_state_feed, cast(t.day as date) as day
+    select
+        offers.offer_key,
+        offers.full_state_feed,
+        cast(t.day as date) as day
     from offers,
         range(offers.first_day, (select cast(max(published_at) as date) from events) + interval 1 day, interval 1 day)
-            as t(day)
+            as t (day)
 
 ),
 
@@ -49,16 +62,19 @@ listed_days as (
     -- has a direct figure newer than it
     select
         days.*,
-        (select max(lists.published_at) from lists
-            where lists.full_state_feed = days.full_state_feed and cast(lists.published_at as date) <= days.day)
-            as list_at
+        (
+            select max(lists.published_at) from lists
+            where lists.full_state_feed = days.full_state_feed and cast(lists.published_at as date) <= days.day
+        ) as list_at
     from days
 
 ),
 
 present as (
 
-    select listed_days.offer_key, listed_days.day
+    select
+        listed_days.offer_key,
+        listed_days.day
     from listed_days
     where listed_days.full_state_feed is null
         or exists (
@@ -66,8 +82,10 @@ present as (
             where figures.offer_key = listed_days.offer_key
                 and (
                     (figures.full_state_feed is not null and figures.published_at = listed_days.list_at)
-                    or (figures.full_state_feed is null and cast(figures.published_at as date) <= listed_days.day
-                        and figures.published_at > coalesce(listed_days.list_at, timestamp '1900-01-01'))
+                    or (
+                        figures.full_state_feed is null and cast(figures.published_at as date) <= listed_days.day
+                        and figures.published_at > coalesce(listed_days.list_at, timestamp '1900-01-01')
+                    )
                 )
         )
 
@@ -84,7 +102,7 @@ in_force as (
         ) as rank_that_day
     from present
     inner join figures
-        on figures.offer_key = present.offer_key and cast(figures.published_at as date) <= present.day
+        on present.offer_key = figures.offer_key and cast(figures.published_at as date) <= present.day
 
 ),
 
@@ -124,10 +142,19 @@ streaks as (
 select
     * exclude (over_norm_island, herstelplan_island, follows_a_gap),
     -- days in a row, today included, that the offer has been over the norm / owed a herstelplan
-    case when is_over_norm then count(*) filter (where is_over_norm) over (
-        partition by offer_key, over_norm_island order by day rows between unbounded preceding and current row
-    ) else 0 end as days_over_norm,
-    case when herstelplan_required then count(*) filter (where herstelplan_required) over (
-        partition by offer_key, herstelplan_island order by day rows between unbounded preceding and current row
-    ) else 0 end as days_herstelplan_owed
+    case
+        when is_over_norm then count(*) filter (where is_over_norm) over over_norm_streak
+        else 0
+    end as days_over_norm,
+    case
+        when herstelplan_required then count(*) filter (where herstelplan_required) over herstelplan_streak
+        else 0
+    end as days_herstelplan_owed
 from streaks
+window
+    over_norm_streak as (
+        partition by offer_key, over_norm_island order by day rows between unbounded preceding and current row
+    ),
+    herstelplan_streak as (
+        partition by offer_key, herstelplan_island order by day rows between unbounded preceding and current row
+    )

@@ -4,6 +4,12 @@
 {% set norm_months = var('wait_norm_months') %}
 {% set weeks_per_month = var('weeks_per_month') %}
 
+with availability_current as (
+
+    select * from {{ ref('fct_availability_current') }}
+
+)
+
 select
     offer_key,
     provider_name,
@@ -22,5 +28,5 @@ select
     measured_at,
     list_published_at,
     1 as definition_version
-from {{ ref('fct_availability_current') }}
+from availability_current
 where target_group = 'jeugd'

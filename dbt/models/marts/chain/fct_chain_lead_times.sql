@@ -1,14 +1,26 @@
 -- KPI chain_lead_time: days between consecutive steps of the child-protection chain, per municipality,
 -- quarter in which the step was completed, and step: cases, median and 90th percentile.
-with steps as (
+with case_milestones as (
 
-    select * from (values
+    select * from {{ ref('int_chain__case_milestones') }}
+
+),
+
+steps as (
+
+    select
+        chain_steps.step_order,
+        chain_steps.from_milestone,
+        chain_steps.to_milestone,
+        chain_steps.step
+    from (
+        values
         (1, 'melding', 'verzoek_onderzoek', 'melding → verzoek onderzoek'),
         (2, 'verzoek_onderzoek', 'start_onderzoek', 'verzoek → start onderzoek'),
         (3, 'start_onderzoek', 'rekest', 'onderzoek → rekest'),
         (4, 'rekest', 'uitspraak', 'rekest → uitspraak'),
         (5, 'uitspraak', 'jeugdbeschermer_toegewezen', 'uitspraak → jeugdbeschermer')
-    ) as t(step_order, from_milestone, to_milestone, step)
+    ) as chain_steps (step_order, from_milestone, to_milestone, step)
 
 ),
 
@@ -21,9 +33,9 @@ lead_times as (
         steps.step,
         date_diff('day', started.occurred_at, done.occurred_at) as lead_days
     from steps
-    inner join {{ ref('int_chain__case_milestones') }} as started on started.milestone = steps.from_milestone
-    inner join {{ ref('int_chain__case_milestones') }} as done
-        on done.milestone = steps.to_milestone and done.case_pseudo_id = started.case_pseudo_id
+    inner join case_milestones as started on steps.from_milestone = started.milestone
+    inner join case_milestones as done
+        on steps.to_milestone = done.milestone and started.case_pseudo_id = done.case_pseudo_id
 
 )
 

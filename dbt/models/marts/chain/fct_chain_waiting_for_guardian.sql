@@ -1,6 +1,18 @@
 -- KPI waiting_for_guardian: cases with a ruling but no guardian (jeugdbeschermer) assigned yet at the end
 -- of each quarter, per municipality, and how long they had been waiting.
-with cases as (
+with case_milestones as (
+
+    select * from {{ ref('int_chain__case_milestones') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('dim_period') }}
+
+),
+
+cases as (
 
     select
         ruling.case_pseudo_id,
@@ -8,11 +20,11 @@ with cases as (
         ruling.occurred_at as ruled_at,
         assigned.occurred_at as assigned_at,
         ended.occurred_at as ended_at
-    from {{ ref('int_chain__case_milestones') }} as ruling
-    left join {{ ref('int_chain__case_milestones') }} as assigned
-        on assigned.case_pseudo_id = ruling.case_pseudo_id and assigned.milestone = 'jeugdbeschermer_toegewezen'
-    left join {{ ref('int_chain__case_milestones') }} as ended
-        on ended.case_pseudo_id = ruling.case_pseudo_id and ended.milestone = 'einde_maatregel'
+    from case_milestones as ruling
+    left join case_milestones as assigned
+        on ruling.case_pseudo_id = assigned.case_pseudo_id and assigned.milestone = 'jeugdbeschermer_toegewezen'
+    left join case_milestones as ended
+        on ruling.case_pseudo_id = ended.case_pseudo_id and ended.milestone = 'einde_maatregel'
     where ruling.milestone = 'uitspraak'
 
 ),
@@ -24,11 +36,12 @@ waiting as (
         period.period_key,
         date_diff('day', cases.ruled_at::date, period.last_day) as days_waiting
     from cases
-    inner join {{ ref('dim_period') }} as period
-        on cases.ruled_at::date <= period.last_day
-        and (cases.assigned_at is null or cases.assigned_at::date > period.last_day)
-        and (cases.ended_at is null or cases.ended_at::date > period.last_day)
-    where period.last_day <= (select max(occurred_at)::date from {{ ref('int_chain__case_milestones') }})
+    inner join periods as period
+        on
+            cases.ruled_at::date <= period.last_day
+            and (cases.assigned_at is null or cases.assigned_at::date > period.last_day)
+            and (cases.ended_at is null or cases.ended_at::date > period.last_day)
+    where period.last_day <= (select max(case_milestones.occurred_at)::date from case_milestones)
 
 )
 

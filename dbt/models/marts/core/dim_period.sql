@@ -2,9 +2,9 @@
 -- that of the quarter's last day (it runs 1 August – 31 July), so Q3 belongs to the school year it opens.
 with quarters as (
 
-    select
-        make_date(year::int, 3 * q::int - 2, 1) as first_day
-    from range(2015, 2031) as years(year), range(1, 5) as quarters(q)
+    select make_date(years.year::int, 3 * quarters.q::int - 2, 1) as first_day
+    from range(2015, 2031) as years (year)
+    cross join range(1, 5) as quarters (q)
 
 )
 

@@ -1,3 +1,12 @@
 -- Referrers (verwijzers) with the referral route they belong to.
-select verwijzer as referrer, omschrijving as description, verwijsroute as referral_route
-from {{ ref('verwijzers') }}
+with referrers as (
+
+    select * from {{ ref('verwijzers') }}
+
+)
+
+select
+    verwijzer as referrer,
+    omschrijving as description,
+    verwijsroute as referral_route
+from referrers

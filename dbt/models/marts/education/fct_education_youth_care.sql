@@ -1,7 +1,37 @@
 -- KPI education_youth_care: per municipality and quarter, pupils in special education ((V)SO, SBO),
 -- thuiszitters and how many of them have youth care, and education-care arrangements whose pupil also
 -- has youth care in TMSD that quarter (linked on the pseudonym).
-with pupils as (
+with pupils_current as (
+
+    select * from {{ ref('int_education__pupils_current') }}
+
+),
+
+absence_current as (
+
+    select * from {{ ref('int_education__absence_current') }}
+
+),
+
+arrangements_current as (
+
+    select * from {{ ref('int_education__arrangements_current') }}
+
+),
+
+youth_quarters as (
+
+    select * from {{ ref('int_tmsd__youth_quarters') }}
+
+),
+
+gemeente_codes as (
+
+    select * from {{ ref('dim_gemeente_code') }}
+
+),
+
+pupils as (
 
     select
         code.current_gm_code as gemeente_code,
@@ -11,8 +41,8 @@ with pupils as (
         coalesce(sum(pupil.pupils) filter (where pupil.school_type in ('SO', 'VSO', 'SBO')), 0)
             as pupils_special_education,
         sum(pupil.pupils_with_tlv) as pupils_with_tlv
-    from {{ ref('int_education__pupils_current') }} as pupil
-    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = pupil.gemeente_code
+    from pupils_current as pupil
+    inner join gemeente_codes as code on pupil.gemeente_code = code.gm_code
     group by all
 
 ),
@@ -26,8 +56,8 @@ absence as (
         sum(absent.pupils_with_youth_care) filter (where absent.absence_kind != 'vrijstelling')
             as thuiszitters_with_youth_care,
         count(*) filter (where absent.pupils is null) as suppressed_cells
-    from {{ ref('int_education__absence_current') }} as absent
-    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = absent.gemeente_code
+    from absence_current as absent
+    inner join gemeente_codes as code on absent.gemeente_code = code.gm_code
     group by all
 
 ),
@@ -40,11 +70,12 @@ arrangements as (
         count(distinct arrangement.client_pseudo_id) as pupils_with_arrangement,
         count(distinct arrangement.client_pseudo_id) filter (where care.client_pseudo_id is not null)
             as pupils_with_arrangement_and_youth_care
-    from {{ ref('int_education__arrangements_current') }} as arrangement
-    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = arrangement.gemeente_code
-    left join {{ ref('int_tmsd__youth_quarters') }} as care
-        on care.client_pseudo_id = arrangement.client_pseudo_id
-        and care.period_key = arrangement.delivery_period
+    from arrangements_current as arrangement
+    inner join gemeente_codes as code on arrangement.gemeente_code = code.gm_code
+    left join youth_quarters as care
+        on
+            arrangement.client_pseudo_id = care.client_pseudo_id
+            and arrangement.delivery_period = care.period_key
     group by all
 
 )

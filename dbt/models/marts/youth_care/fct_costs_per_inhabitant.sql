@@ -1,22 +1,44 @@
 -- KPI costs_per_inhabitant: youth-care costs delivered in TMSD per inhabitant, per municipality and year,
 -- with how much of the trajectories carried a cost (coverage), since the cost column is optional.
-with costs as (
+with trajectories as (
+
+    select * from {{ ref('int_tmsd__trajectories_current') }}
+
+),
+
+gemeente_codes as (
+
+    select * from {{ ref('dim_gemeente_code') }}
+
+),
+
+gemeente_years as (
+
+    select * from {{ ref('dim_gemeente_year') }}
+
+),
+
+costs as (
 
     select
-        code.current_gm_code as gemeente_code,
-        cast(left(trajectory.delivery_period, 4) as integer) as year,
-        sum(cast(trajectory.cost_eur as decimal(18, 2))) as cost_eur,  -- exact cents, same result every run
-        count(trajectory.cost_eur) as rows_with_cost,
+        gemeente_codes.current_gm_code as gemeente_code,
+        cast(left(trajectories.delivery_period, 4) as integer) as year,
+        sum(cast(trajectories.cost_eur as decimal(18, 2))) as cost_eur,  -- exact cents, same result every run
+        count(trajectories.cost_eur) as rows_with_cost,
         count(*) as rows_total
-    from {{ ref('int_tmsd__trajectories_current') }} as trajectory
-    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = trajectory.gemeente_code
+    from trajectories
+    inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
     group by all
 
 ),
 
 inhabitants as (
 
-    select gemeente_code, year, inhabitants from {{ ref('dim_gemeente_year') }}
+    select
+        gemeente_code,
+        year,
+        inhabitants
+    from gemeente_years
 
 )
 

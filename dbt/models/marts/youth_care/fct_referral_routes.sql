@@ -1,14 +1,32 @@
 -- KPI referral_routes: trajectories started in a quarter per referrer, and their share of all starts.
-with starts as (
+with trajectories as (
+
+    select * from {{ ref('int_tmsd__trajectories_current') }}
+
+),
+
+gemeente_codes as (
+
+    select * from {{ ref('dim_gemeente_code') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('dim_period') }}
+
+),
+
+starts as (
 
     select
-        code.current_gm_code as gemeente_code,
-        trajectory.delivery_period as period_key,
-        trajectory.referrer
-    from {{ ref('int_tmsd__trajectories_current') }} as trajectory
-    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = trajectory.gemeente_code
-    inner join {{ ref('dim_period') }} as period on period.period_key = trajectory.delivery_period
-    where trajectory.start_date >= period.first_day
+        gemeente_codes.current_gm_code as gemeente_code,
+        trajectories.delivery_period as period_key,
+        trajectories.referrer
+    from trajectories
+    inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+    inner join periods on trajectories.delivery_period = periods.period_key
+    where trajectories.start_date >= periods.first_day
 
 )
 

@@ -2,16 +2,34 @@
 -- trajectories per municipality (as it is today) and quarter, from that quarter's newest delivery.
 with trajectories as (
 
+    select * from {{ ref('int_tmsd__trajectories_current') }}
+
+),
+
+gemeente_codes as (
+
+    select * from {{ ref('dim_gemeente_code') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('dim_period') }}
+
+),
+
+delivered as (
+
     select
-        code.current_gm_code as gemeente_code,
-        trajectory.delivery_period as period_key,
-        period.first_day,
-        period.last_day,
-        trajectory.start_date,
-        trajectory.end_date
-    from {{ ref('int_tmsd__trajectories_current') }} as trajectory
-    inner join {{ ref('dim_gemeente_code') }} as code on code.gm_code = trajectory.gemeente_code
-    inner join {{ ref('dim_period') }} as period on period.period_key = trajectory.delivery_period
+        gemeente_codes.current_gm_code as gemeente_code,
+        trajectories.delivery_period as period_key,
+        periods.first_day,
+        periods.last_day,
+        trajectories.start_date,
+        trajectories.end_date
+    from trajectories
+    inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+    inner join periods on trajectories.delivery_period = periods.period_key
 
 ),
 
@@ -25,7 +43,7 @@ flows as (
         count(*) filter (where end_date <= last_day) as uitstroom,
         count(*) filter (where end_date is null or end_date > last_day) as eind_stand,
         avg(end_date - start_date) filter (where end_date <= last_day) as avg_duration_days_ended
-    from trajectories
+    from delivered
     group by gemeente_code, period_key
 
 )

@@ -1,15 +1,42 @@
 -- KPI youth_care_per_1000 (definition in _youth_care__marts.yml): youths 0–17 with youth care per 1,000
 -- youths 0–17, per municipality and quarter and per form of care, and for the region as a whole. The
 -- region counts each youth once, also one who moved between municipalities within the quarter.
-with youths as (
+with youth_quarters as (
 
-    select * from {{ ref('int_tmsd__youth_quarters') }} where age between 0 and 17
+    select * from {{ ref('int_tmsd__youth_quarters') }}
+
+),
+
+municipalities as (
+
+    select * from {{ ref('dim_gemeente') }}
+
+),
+
+gemeente_years as (
+
+    select * from {{ ref('dim_gemeente_year') }}
+
+),
+
+observations as (
+
+    select * from {{ ref('int_cbs__observations_current') }}
+
+),
+
+youths as (
+
+    select * from youth_quarters
+    where age between 0 and 17
 
 ),
 
 forms as (
 
-    select youths.*, form.care_form
+    select
+        youths.*,
+        form.care_form
     from youths,
         lateral (
             select unnest(list_filter([
@@ -27,13 +54,25 @@ forms as (
 counted as (
 
     select
-        coalesce(gemeente_code, 'Twente') as gemeente_code,
-        case when gemeente_code is null then 'regio' else 'gemeente' end as level,
+        gemeente_code,
+        'gemeente' as level,
         period_key,
         care_form,
         count(distinct client_pseudo_id) as youths_in_care
     from forms
-    group by grouping sets ((gemeente_code, period_key, care_form), (period_key, care_form))
+    group by gemeente_code, period_key, care_form
+
+    union all
+
+    -- the region counts a youth once, also one who moved between municipalities within the quarter
+    select
+        'Twente' as gemeente_code,
+        'regio' as level,
+        period_key,
+        care_form,
+        count(distinct client_pseudo_id) as youths_in_care
+    from forms
+    group by period_key, care_form
 
 ),
 
@@ -44,7 +83,7 @@ delivered as (
     select
         period_key,
         count(distinct gemeente_code) as gemeenten_in_total,
-        (select count(*) from {{ ref('dim_gemeente') }}) as gemeenten_expected
+        (select count(*) from municipalities) as gemeenten_expected
     from youths
     group by period_key
 
@@ -52,7 +91,12 @@ delivered as (
 
 population as (
 
-    select gemeente_code, year, youths_0_17 from {{ ref('dim_gemeente_year') }} where is_twente
+    select
+        gemeente_code,
+        year,
+        youths_0_17
+    from gemeente_years
+    where is_twente
 
 ),
 
@@ -67,18 +111,29 @@ national as (
             when 'A048438' then 'jeugdhulp met verblijf'
         end as care_form,
         round(1000.0 * care.value / nullif(nation.youths_0_17, 0), 1) as national_per_1000_year
-    from {{ ref('int_cbs__observations_current') }} as care
-    inner join {{ ref('dim_gemeente_year') }} as nation
-        on nation.gemeente_code = 'NL01' and nation.year = care.period_year
+    from observations as care
+    inner join gemeente_years as nation
+        on nation.gemeente_code = 'NL01' and care.period_year = nation.year
     where care.table_id = '85098NED' and care.region_code = 'NL01'
 
 ),
 
 denominators as (
 
-    select gemeente_code, year, youths_0_17 from population
+    select
+        gemeente_code,
+        year,
+        youths_0_17
+    from population
+
     union all
-    select 'Twente', year, sum(youths_0_17) from population group by year
+
+    select
+        'Twente' as gemeente_code,
+        year,
+        sum(youths_0_17) as youths_0_17
+    from population
+    group by year
 
 )
 
@@ -97,9 +152,9 @@ select
     1 as definition_version
 from counted
 left join denominators
-    on denominators.gemeente_code = counted.gemeente_code
-    and denominators.year = cast(left(counted.period_key, 4) as integer)
-left join delivered on delivered.period_key = counted.period_key
+    on counted.gemeente_code = denominators.gemeente_code
+        and denominators.year = cast(left(counted.period_key, 4) as integer)
+left join delivered on counted.period_key = delivered.period_key
 left join national
-    on national.care_form = counted.care_form
-    and national.year = cast(left(counted.period_key, 4) as integer)
+    on counted.care_form = national.care_form
+        and national.year = cast(left(counted.period_key, 4) as integer)

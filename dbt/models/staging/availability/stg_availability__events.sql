@@ -1,7 +1,7 @@
 -- One row per validated availability event, renamed and cast; no joins, no filtering.
 with source as (
 
-    select * from {{ source('lake', 'availability') }}
+    select * from {{ source('availability', 'events') }}
 
 ),
 

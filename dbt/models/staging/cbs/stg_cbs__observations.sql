@@ -1,7 +1,8 @@
--- CBS StatLine observations of every fetch, one row per measure, region, period and dimension combination. Rename and cast only: no joins, no filtering.
+-- CBS StatLine observations of every fetch, one row per measure, region, period and dimension combination.
+-- Rename and cast only: no joins, no filtering.
 with source as (
 
-    select * from {{ source('cbs', 'cbs') }}
+    select * from {{ source('cbs', 'observations') }}
 
 ),
 

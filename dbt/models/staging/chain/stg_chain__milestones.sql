@@ -1,7 +1,7 @@
 -- Child-protection chain milestones of every delivery (all versions). Rename and cast only: no joins, no filtering.
 with source as (
 
-    select * from {{ source('chain', 'chain') }}
+    select * from {{ source('chain', 'milestones') }}
 
 ),
 

@@ -1,7 +1,8 @@
--- Absence (thuiszitters) and exemptions per municipality from every workbook (all versions). Rename and cast only: no joins, no filtering.
+-- Absence (thuiszitters) and exemptions per municipality from every workbook (all versions). Rename and
+-- cast only: no joins, no filtering.
 with source as (
 
-    select * from {{ source('education', 'education_absence') }}
+    select * from {{ source('education', 'absence') }}
 
 ),
 

@@ -1,8 +1,9 @@
 {{ config(schema='restricted') }}
--- Education-care arrangements (OZA/OJA) per pupil from every workbook (all versions). Rename and cast only: no joins, no filtering.
+-- Education-care arrangements (OZA/OJA) per pupil from every workbook (all versions). Rename and cast only:
+-- no joins, no filtering.
 with source as (
 
-    select * from {{ source('education', 'education_arrangements') }}
+    select * from {{ source('education', 'arrangements') }}
 
 ),
 

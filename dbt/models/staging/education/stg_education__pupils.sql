@@ -1,7 +1,8 @@
--- Pupils per school, municipality and school type from every workbook (all versions). Rename and cast only: no joins, no filtering.
+-- Pupils per school, municipality and school type from every workbook (all versions). Rename and cast only:
+-- no joins, no filtering.
 with source as (
 
-    select * from {{ source('education', 'education_pupils') }}
+    select * from {{ source('education', 'pupils') }}
 
 ),
 

@@ -1,7 +1,8 @@
--- Youth-care trajectories of every TMSD delivery (all versions), renamed to English. Rename and cast only: no joins, no filtering.
+-- Youth-care trajectories of every TMSD delivery (all versions), renamed to English. Rename and cast only:
+-- no joins, no filtering.
 with source as (
 
-    select * from {{ source('tmsd', 'tmsd') }}
+    select * from {{ source('tmsd', 'trajectories') }}
 
 ),
 
