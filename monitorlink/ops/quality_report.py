@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-import pyarrow.parquet as pq
 
 from monitorlink.core.lake import ZONES, Lake
+from monitorlink.ingest.sources import SOURCES, Arrival
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,17 @@ class QuarantinedRow:
 
 
 def datasets(lake: Lake, dataset: str | None = None) -> list[str]:
-    """Datasets with anything in the validated or quarantine zone (or just `dataset`, if it has)."""
+    """Datasets of the platform's sources with anything in the validated or quarantine zone (or just
+    `dataset`, if it has)."""
     names = {path.name for zone in ("validated", "quarantine") for path in (lake.root / zone).glob("*/")}
-    return sorted(name for name in names if dataset in (None, name))
+    known = {name for item in SOURCES for name in item.datasets}
+    return sorted(name for name in names & known if dataset in (None, name))
+
+
+def _arrives_as_events(dataset: str) -> bool:
+    """Whether a dataset's rows came as events (a row's place is a Kafka offset) or in deliveries (a file
+    row): the source says so, the files need not be inspected."""
+    return any(dataset in item.datasets for item in SOURCES if item.arrival is Arrival.EVENTS)
 
 
 def _counts(lake: Lake, zone: str, dataset: str) -> dict[str, tuple[datetime, int]]:
@@ -59,7 +67,7 @@ def _counts(lake: Lake, zone: str, dataset: str) -> dict[str, tuple[datetime, in
 def _per_rule(lake: Lake, zone: str, dataset: str, column: str) -> dict[str, dict[str, int]]:
     """Per batch, how many rows carry each rule in a list column (quarantine rules or warning flags)."""
     files = [str(p) for p in lake.parquet_files(zone, dataset)]
-    if not files or column not in pq.read_schema(files[0]).names:
+    if not files:
         return {}
     rows = duckdb.sql(
         f"select _batch_id, rule, count(*) from"
@@ -73,8 +81,9 @@ def _per_rule(lake: Lake, zone: str, dataset: str, column: str) -> dict[str, dic
 
 
 def _deliveries(lake: Lake, dataset: str) -> dict[str, str]:
+    """Batch id → the file it landed from (a micro-batch of events has no file)."""
     files = [str(p) for zone in ZONES for p in lake.parquet_files(zone, dataset)]
-    if not files or "_delivery_file" not in pq.read_schema(files[0]).names:
+    if not files or _arrives_as_events(dataset):
         return {}
     rows = duckdb.sql(
         "select distinct _batch_id, _delivery_file from read_parquet($files, union_by_name=true)",
@@ -89,7 +98,7 @@ def batches(lake: Lake, dataset: str | None = None) -> list[BatchQuality]:
     for name in datasets(lake, dataset):
         validated, quarantined = _counts(lake, "validated", name), _counts(lake, "quarantine", name)
         rules = _per_rule(lake, "quarantine", name, "failed_rules")
-        flags = _per_rule(lake, "validated", name, "_quality_flags")
+        flags = {} if _arrives_as_events(name) else _per_rule(lake, "validated", name, "_quality_flags")
         deliveries = _deliveries(lake, name)
         for batch_id in validated.keys() | quarantined.keys():
             parts = [part for part in (validated.get(batch_id), quarantined.get(batch_id)) if part]
@@ -113,11 +122,10 @@ def quarantined_rows(lake: Lake, dataset: str, batch_id: str) -> list[Quarantine
     files = [str(p) for p in lake.parquet_files("quarantine", dataset)]
     if not files:
         return []
-    from_file = "_delivery_file" in pq.read_schema(files[0]).names
     location, order, event = (
         # rows with a failure of their own first, then those rejected only with their delivery
         ("_delivery_file || ':' || _source_row", "failed_rules = ['delivery_rejected'], _source_row", "null")
-        if from_file
+        if not _arrives_as_events(dataset)
         else ("_kafka_partition || '@' || _kafka_offset", "_kafka_partition, _kafka_offset", "event_id")
     )
     rows = duckdb.sql(
