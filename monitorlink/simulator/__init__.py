@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitorlink.simulator import cbs, chain, education, tmsd, truth
+from monitorlink.simulator import cbs, chain, education, tmsd, truth, truth_rows
 from monitorlink.simulator.population import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -133,11 +133,11 @@ def simulate(
         "education": _education_files(towns, seed),
     }
     by_code = {t.code: t for t in towns}
-    delivered = truth.Deliveries(
+    delivered = truth_rows.Deliveries(
         tmsd=tmsd_rows,
         chain=chain_sim.milestones,
         education={
-            item.name: truth.workbook(
+            item.name: truth_rows.workbook(
                 item.name.split("_")[3], item.rows, lambda code, pseudonym: by_code[code].bsn_of(pseudonym)
             )
             for item in files["education"]
@@ -146,7 +146,7 @@ def simulate(
     revisions, changes = _revise(rng, files["tmsd"], revision_rate)
     for name, change in changes.items():
         gemeente, period, rows = delivered.tmsd.pop(change.base)
-        delivered.tmsd[name] = (gemeente, period, truth.revised(rows, change))
+        delivered.tmsd[name] = (gemeente, period, truth_rows.revised(rows, change))
     extra: dict[str, list[tuple[str, bytes]]] = {}
     for source, kinds in DEFECTS.items():
         candidates = [f for f in files[source] if not f.options.get("defect") and "_v1." in f.name]
@@ -194,7 +194,7 @@ def simulate(
 
 def _tmsd_files(
     towns: list[Municipality], trajectories: dict[str, list[tmsd.Trajectory]]
-) -> tuple[list[_File], dict[str, tuple[str, str, list[truth.Row]]]]:
+) -> tuple[list[_File], dict[str, tuple[str, str, list[truth_rows.Row]]]]:
     """The quarterly deliveries, and by file name the rows each lists as the ground truth sees them."""
     out = []
     delivered = {}
@@ -207,7 +207,7 @@ def _tmsd_files(
             name = f"tmsd_jeugd_{town.code}_{year}Q{quarter}_v1.csv"
             out.append(_File(name, {"csv": list(tmsd.HEADER)}, {"csv": rows}, options))
             last = quarter_bounds(year, quarter)[1]
-            delivered[name] = (town.code, f"{year}Q{quarter}", truth.tmsd_rows(running, last))
+            delivered[name] = (town.code, f"{year}Q{quarter}", truth_rows.tmsd_rows(running, last))
     return out, delivered
 
 
@@ -232,7 +232,7 @@ def _education_files(towns: list[Municipality], seed: int) -> list[_File]:
 
 def _revise(
     rng: random.Random, deliveries: list[_File], rate: float
-) -> tuple[list[str], dict[str, truth.Revision]]:
+) -> tuple[list[str], dict[str, truth_rows.Revision]]:
     """Later corrections of earlier quarters: a few late registrations and corrected end dates. Returns
     the revisions' names and, by name, what each changes (row indexes; sampling indexes draws the same
     rows as sampling the rows themselves)."""
@@ -242,7 +242,7 @@ def _revise(
         if rng.random() >= rate or item.name.endswith("2025Q4_v1.csv"):
             continue
         rows = [list(r) for r in item.rows["csv"]]
-        change = truth.Revision(item.name)
+        change = truth_rows.Revision(item.name)
         for index in rng.sample(range(len(rows)), k=max(1, len(rows) // 50)):
             row = rows[index]
             if row[11] == "":  # the end was registered late
