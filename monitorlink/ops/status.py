@@ -15,8 +15,8 @@ from typing import Any
 from monitorlink.core import services
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
-from monitorlink.ingest.events import announced, lake_batches
-from monitorlink.ingest.sources import SOURCES
+from monitorlink.ingest.events import BatchEvent, announced, lake_batches
+from monitorlink.ingest.sources import SOURCES, Source
 from monitorlink.ops.alert_store import Alert, AlertStore
 from monitorlink.ops.alerts import NORM_BREACH, NORM_SOURCE
 from monitorlink.ops.recovery import unlanded_availability_events
@@ -57,22 +57,18 @@ def freshness(settings: Settings, now: datetime | None = None) -> list[Freshness
     """Every source's newest landing against its policy (`freshness` in its contract), from the lake."""
     moment = now or datetime.now(UTC)
     lake = Lake(settings.lake_root)
-    rows = []
-    for item in SOURCES:
-        batches = lake_batches(lake, item.name)
-        landed = batches[-1].landed_at if batches else None
-        age = _age_hours(landed, moment)
-        policy = item.freshness
-        late = age is None or age > policy.late_after_days * 24
-        rows.append(Freshness(item.name, landed, age, policy.every_days, policy.grace_days, late))
-    return rows
+    return [_freshness(item, lake_batches(lake, item.name), moment) for item in SOURCES]
 
 
-def _age_hours(landed_at: str | None, moment: datetime) -> float | None:
-    """Hours since a landing (one decimal), or None when the source never landed."""
-    if landed_at is None:
-        return None
-    return round((moment - datetime.fromisoformat(landed_at)).total_seconds() / 3600, 1)
+def _freshness(item: Source, batches: list[BatchEvent], moment: datetime) -> Freshness:
+    """A source's newest batch against its policy; never landed counts as late."""
+    landed = batches[-1].landed_at if batches else None
+    age = (
+        None if landed is None else round((moment - datetime.fromisoformat(landed)).total_seconds() / 3600, 1)
+    )
+    policy = item.freshness
+    late = age is None or age > policy.late_after_days * 24
+    return Freshness(item.name, landed, age, policy.every_days, policy.grace_days, late)
 
 
 @dataclass(frozen=True)
@@ -96,8 +92,7 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
     for item in SOURCES:
         batches = lake_batches(lake, item.name)
         last = batches[-1] if batches else None
-        age = _age_hours(last.landed_at if last else None, moment)
-        sla_hours = float(item.freshness.late_after_days * 24)
+        fresh = _freshness(item, batches, moment)
         done = announced(settings, item.name)
         rows.append(
             SourceStatus(
@@ -106,9 +101,9 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
                 quarantined_batches=sum(1 for b in batches if not b.rows.get("validated")),
                 last_batch=last.batch_id if last else None,
                 last_landed_at=last.landed_at if last else None,
-                age_hours=age,
-                sla_hours=sla_hours,
-                late=age is None or age > sla_hours,
+                age_hours=fresh.age_hours,
+                sla_hours=float(item.freshness.late_after_days * 24),
+                late=fresh.late,
                 last_rows=sum(last.rows.values()) if last else 0,
                 unannounced=sum(1 for b in batches if b.batch_id not in done),
                 open_alerts=sum(1 for a in open_alerts if _source_of(a) == item.name),
