@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -100,11 +100,18 @@ class Ingester:
         self._landed_events: set[str] = set()
         self._last_validation: dict[str, Any] | None = None
         self.reload_ledger()
-        self._log_unlogged_batches()
 
     def reload_ledger(self) -> None:
-        """Read what landed from the lake (at start-up, or to see what other group members landed)."""
-        columns = ["event_id", "_kafka_topic", "_kafka_partition", "_kafka_offset", "_message_sha256"]
+        """Read what landed from the lake (at start-up, or to see what other group members landed).
+
+        A micro-batch in the lake without its line in the delivery log (a crash between writing its
+        files and logging it) gets its line now, rebuilt from its files, so it is still announced.
+        """
+        columns = [
+            "event_id", "_kafka_topic", "_kafka_partition", "_kafka_offset", "_message_sha256", "_batch_id",
+            "failed_rules",
+        ]  # fmt: skip
+        batches: dict[str, _LandedBatch] = {}
         for zone in ("validated", "quarantine"):
             for row in self.lake.read_columns(zone, self.feed.dataset, columns):
                 place = (row["_kafka_topic"], row["_kafka_partition"], row["_kafka_offset"])
@@ -112,27 +119,14 @@ class Ingester:
                 if row.get("event_id"):
                     self._landed_ids.setdefault(row["event_id"], f"{zone} {place[0]}[{place[1]}]@{place[2]}")
                     self._landed_events.add(row["_message_sha256"])
-
-    def _log_unlogged_batches(self) -> None:
-        """At start-up: a micro-batch in the lake without its line in the delivery log (a crash between
-        writing its files and logging it) gets its line now, rebuilt from its files, so it is announced."""
+                batches.setdefault(row["_batch_id"], _LandedBatch()).add(zone, row)
         logged = {outcome.batch_id for outcome in delivery_log(self.lake, self.feed.dataset)}
-        columns = ["_batch_id", "_kafka_topic", "_message_sha256", "failed_rules"]
-        batches: dict[str, _LandedBatch] = {}
-        for zone in ("validated", "quarantine"):
-            for row in self.lake.read_columns(zone, self.feed.dataset, columns):
-                if row["_batch_id"] not in logged:
-                    batch = batches.setdefault(row["_batch_id"], _LandedBatch())
-                    batch.add(
-                        zone, row["_kafka_topic"], row["_message_sha256"], row.get("failed_rules") or ()
-                    )
-        for batch_id, batch in sorted(batches.items()):
+        for batch_id in sorted(set(batches) - logged):
             log.warning(
-                "%s: batch %s is in the lake but not in its log; logged now", self.feed.dataset, batch_id
+                "%s: batch %s was in the lake but not in its log; logged now", self.feed.dataset, batch_id
             )
-            append_delivery_log(
-                self.lake, self.feed.dataset, batch.outcome(self.feed.dataset, batch_id, batch_time(batch_id))
-            )
+            outcome = batches[batch_id].outcome(self.feed.dataset, batch_id, batch_time(batch_id))
+            append_delivery_log(self.lake, self.feed.dataset, outcome)
 
     def has_landed(self, ref: MessageRef) -> bool:
         """Whether this produced message is in the lake (either zone): at its offset, or — for an event
@@ -169,10 +163,10 @@ class Ingester:
             self._write_quarantine(bad, batch_id, now)
         landed = _LandedBatch()
         for row in rows:
-            zone = "quarantine" if row.failures else "validated"
             landed.add(
-                zone, row.message.topic, row.message.sha256, {failure.rule for failure in row.failures}
+                "quarantine" if row.failures else "validated", _ingest_columns(row.message, batch_id, now)
             )
+            landed.rules.update({failure.rule for failure in row.failures})
         append_delivery_log(self.lake, self.feed.dataset, landed.outcome(self.feed.dataset, batch_id, now))
         self._remember(rows)
         self.stats.batches += 1
@@ -312,12 +306,12 @@ class _LandedBatch:
     topics: set[str] = field(default_factory=set)
     checksums: list[str] = field(default_factory=list)
 
-    def add(self, zone: str, topic: str, sha256: str, rules: Iterable[str]) -> None:
-        """One landed row: the zone it went to, its message's topic and checksum, the rules it broke."""
+    def add(self, zone: str, row: dict[str, Any]) -> None:
+        """One landed row (its Kafka columns, and `failed_rules` when read back from the quarantine zone)."""
         self.rows[zone] += 1
-        self.topics.add(topic)
-        self.checksums.append(sha256)
-        self.rules.update(rules)
+        self.topics.add(row["_kafka_topic"])
+        self.checksums.append(row["_message_sha256"])
+        self.rules.update(row.get("failed_rules") or ())
 
     def outcome(self, dataset: str, batch_id: str, landed_at: datetime) -> DeliveryOutcome:
         """The batch as the delivery log records it; the checksum is over its messages, in any order."""
