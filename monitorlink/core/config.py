@@ -1,8 +1,13 @@
 """All configuration in one place: environment variables with safe local defaults.
 
-Every setting the platform reads is a field here, so `docs/configuration.md` can list them from one
-file and nothing reads ``os.environ`` behind the operator's back. Defaults give a working single-machine
-platform (embedded broker, local lake, local DuckDB file); production swaps each by setting a variable.
+Every setting the platform reads is a field here, so the README's "Configuration" section can document
+them from one file and nothing reads ``os.environ`` behind the operator's back. Defaults give a working
+single-machine platform (embedded broker, local lake, local DuckDB file); production swaps each by setting
+a variable.
+
+Every value is checked when it is read: a wrong one raises `ConfigError` with one line naming the
+variable, the value and what is allowed, at start-up instead of as a traceback deep inside a run.
+Reading the settings creates nothing on disk; `require_lake` is the check for commands that only read.
 """
 
 from __future__ import annotations
@@ -15,6 +20,17 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Every source by name; `monitorlink.ingest.sources.SOURCES` describes each (a test keeps the two in step).
 #: Named here too because DAG files must not import the pipeline code just to learn the names.
 SOURCE_NAMES = ("availability", "tmsd", "chain", "education", "cbs")
+#: The notifiers `monitorlink.ops.alert_store.notifiers` knows; `webhook` only sends when a URL is set.
+ALERT_NOTIFIERS = ("log", "kafka", "webhook")
+#: CBS tables fetched when `MONITORLINK_CBS_TABLES` is unset (set but empty switches CBS off).
+DEFAULT_CBS_TABLES = "03759ned:v3,85098NED:v4"
+
+
+class ConfigError(ValueError):
+    """A variable with a value the platform cannot run with; the message is one line naming it.
+
+    A `ValueError`, so the command line's existing error handling prints it as one line and exits 1.
+    """
 
 
 def batch_connection_id(source: str) -> str:
@@ -23,12 +39,53 @@ def batch_connection_id(source: str) -> str:
 
 
 def _env(name: str, default: str) -> str:
+    """The variable's value, stripped; empty counts as unset, so `VAR=` in a shell means the default."""
     value = os.environ.get(name, "").strip()
     return value or default
 
 
 def _env_path(name: str, default: Path) -> Path:
+    """Resolve only: reading the settings must never create a folder (that is `make run`'s job)."""
     return Path(_env(name, str(default))).expanduser().resolve()
+
+
+def _env_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    """A whole number within [minimum, maximum], so a typo stops start-up with the variable's name."""
+    text = _env(name, str(default))
+    allowed = f"{minimum}–{maximum}"
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a whole number (allowed: {allowed})") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={text} is out of range (allowed: {allowed})")
+    return value
+
+
+def _env_float(name: str, default: float, above: float, maximum: float) -> float:
+    """A number greater than `above` and at most `maximum` (durations and norms, where 0 means nothing).
+
+    The comparison also refuses `nan` and `inf`, which `float()` accepts.
+    """
+    text = _env(name, f"{default:g}")
+    allowed = f">{above:g}–{maximum:g}"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a number (allowed: {allowed})") from None
+    if not above < value <= maximum:
+        raise ConfigError(f"{name}={text} is out of range (allowed: {allowed})")
+    return value
+
+
+def _env_names(name: str, default: str, kind: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list whose every item is one of `allowed`: a misspelt name is refused, never
+    silently ignored (a source still running or a notifier that never fires would go unnoticed)."""
+    names = tuple(dict.fromkeys(n.strip() for n in _env(name, default).split(",") if n.strip()))
+    for item in names:
+        if item not in allowed:
+            raise ConfigError(f"{name}: unknown {kind} {item!r} (allowed: {', '.join(allowed)})")
+    return names
 
 
 @dataclass(frozen=True)
@@ -63,6 +120,8 @@ class Settings:
     alert_topic: str
     alert_notifiers: tuple[str, ...]
     alert_webhook_url: str | None
+    #: Sources `monitorlink run` and the watcher leave out (`MONITORLINK_SKIP_SOURCES`), by name.
+    skip_sources: tuple[str, ...]
     watch_interval_s: float
     airflow_home: Path
     superset_home: Path
@@ -106,34 +165,33 @@ def load_settings() -> Settings:
             "MONITORLINK_RESTRICTED_WAREHOUSE_PATH", home / "warehouse" / "restricted" / "monitorlink.duckdb"
         ),
         kafka_bootstrap=os.environ.get("MONITORLINK_KAFKA_BOOTSTRAP", "").strip() or None,
-        broker_port=int(_env("MONITORLINK_BROKER_PORT", "19092")),
+        broker_port=_env_int("MONITORLINK_BROKER_PORT", 19092, 1, 65535),
         availability_topic=_env("MONITORLINK_AVAILABILITY_TOPIC", "availability.v1"),
         availability_feed=_env("MONITORLINK_AVAILABILITY_FEED", "wachttijden-twente"),
-        topic_partitions=int(_env("MONITORLINK_TOPIC_PARTITIONS", "3")),
+        topic_partitions=_env_int("MONITORLINK_TOPIC_PARTITIONS", 3, 1, 1000),
         consumer_group=_env("MONITORLINK_CONSUMER_GROUP", "monitorlink-ingester"),
-        session_timeout_ms=int(_env("MONITORLINK_SESSION_TIMEOUT_MS", "6000")),
-        batch_max_records=int(_env("MONITORLINK_BATCH_MAX_RECORDS", "500")),
+        session_timeout_ms=_env_int("MONITORLINK_SESSION_TIMEOUT_MS", 6000, 1000, 300_000),
+        batch_max_records=_env_int("MONITORLINK_BATCH_MAX_RECORDS", 500, 1, 1_000_000),
         snapshot_sources=tuple(s for s in snapshots.split(",") if s.strip()) or _default_snapshots(),
-        wait_norm_months=float(_env("MONITORLINK_WAIT_NORM_MONTHS", "4")),
+        wait_norm_months=_env_float("MONITORLINK_WAIT_NORM_MONTHS", 4, 0, 60),
         suppression_threshold=_suppression_threshold(_env("MONITORLINK_SUPPRESSION_THRESHOLD", "10")),
         dbt_project_dir=PROJECT_ROOT / "dbt",
         landing_root=_env_path("MONITORLINK_LANDING_ROOT", home / "landing"),
-        delivery_chunk=int(_env("MONITORLINK_DELIVERY_CHUNK", "50")),
+        delivery_chunk=_env_int("MONITORLINK_DELIVERY_CHUNK", 50, 1, 10_000),
         cbs_v3_url=_env("MONITORLINK_CBS_V3_URL", "https://opendata.cbs.nl/ODataApi/OData"),
         cbs_v4_url=_env("MONITORLINK_CBS_V4_URL", "https://datasets.cbs.nl/odata/v1/CBS"),
-        cbs_tables=_cbs_tables(_env("MONITORLINK_CBS_TABLES", "03759ned:v3,85098NED:v4")),
-        http_timeout_s=float(_env("MONITORLINK_HTTP_TIMEOUT_S", "30")),
-        http_retries=int(_env("MONITORLINK_HTTP_RETRIES", "3")),
+        cbs_tables=_cbs_tables(os.environ.get("MONITORLINK_CBS_TABLES", DEFAULT_CBS_TABLES)),
+        http_timeout_s=_env_float("MONITORLINK_HTTP_TIMEOUT_S", 30, 0, 3600),
+        http_retries=_env_int("MONITORLINK_HTTP_RETRIES", 3, 0, 20),
         batch_topic=_env("MONITORLINK_BATCH_TOPIC", "monitorlink.batches.v1"),
         alert_topic=_env("MONITORLINK_ALERT_TOPIC", "monitorlink.alerts.v1"),
-        alert_notifiers=tuple(
-            n.strip() for n in _env("MONITORLINK_ALERT_NOTIFIERS", "log,kafka").split(",") if n.strip()
-        ),
+        alert_notifiers=_env_names("MONITORLINK_ALERT_NOTIFIERS", "log,kafka", "notifier", ALERT_NOTIFIERS),
         alert_webhook_url=os.environ.get("MONITORLINK_ALERT_WEBHOOK_URL", "").strip() or None,
-        watch_interval_s=float(_env("MONITORLINK_WATCH_INTERVAL_S", "10")),
+        skip_sources=_env_names("MONITORLINK_SKIP_SOURCES", "", "source", SOURCE_NAMES),
+        watch_interval_s=_env_float("MONITORLINK_WATCH_INTERVAL_S", 10, 0, 86_400),
         airflow_home=_env_path("AIRFLOW_HOME", home / "airflow"),
         superset_home=_env_path("MONITORLINK_SUPERSET_HOME", home / "superset"),
-        superset_port=int(_env("MONITORLINK_SUPERSET_PORT", "8088")),
+        superset_port=_env_int("MONITORLINK_SUPERSET_PORT", 8088, 1, 65535),
         superset_venv=_env_path("MONITORLINK_SUPERSET_VENV", PROJECT_ROOT / ".venv-superset"),
         superset_metadata_uri=os.environ.get("MONITORLINK_SUPERSET_METADATA_URI", "").strip() or None,
     )
@@ -144,9 +202,11 @@ def _suppression_threshold(text: str) -> int:
     try:
         threshold = int(text)
     except ValueError:
-        raise ValueError(f"MONITORLINK_SUPPRESSION_THRESHOLD must be a whole number, not {text!r}") from None
+        raise ConfigError(
+            f"MONITORLINK_SUPPRESSION_THRESHOLD must be a whole number, not {text!r} (allowed: 2 or more)"
+        ) from None
     if threshold < 2:
-        raise ValueError(
+        raise ConfigError(
             f"MONITORLINK_SUPPRESSION_THRESHOLD={threshold} would switch disclosure control off;"
             " use 2 or more (TMSD and CBS hide counts under 10)"
         )
@@ -154,11 +214,30 @@ def _suppression_threshold(text: str) -> int:
 
 
 def _cbs_tables(text: str) -> tuple[tuple[str, str], ...]:
-    """`03759ned:v3,85098NED:v4` → ((table, api), …); the API version must be v3 or v4."""
+    """`03759ned:v3,85098NED:v4` → ((table, api), …); the API version must be v3 or v4.
+
+    An empty text gives no tables: setting the variable to nothing is how CBS is switched off, so only
+    an unset variable falls back to the default (the caller decides that).
+    """
     tables = []
     for item in filter(None, (part.strip() for part in text.split(","))):
         table, _, api = item.partition(":")
         if api not in ("v3", "v4"):
-            raise ValueError(f"MONITORLINK_CBS_TABLES: {item!r} needs :v3 or :v4 after the table id")
-        tables.append((table, api))
+            raise ConfigError(f"MONITORLINK_CBS_TABLES: {item!r} needs :v3 or :v4 after the table id")
+        if not table.strip():
+            raise ConfigError(f"MONITORLINK_CBS_TABLES: {item!r} needs a table id before the :{api}")
+        tables.append((table.strip(), api))
     return tuple(tables)
+
+
+def require_lake(settings: Settings) -> None:
+    """Refuse, in one line, to work without a lake; for commands that only read.
+
+    Without it a read-only command on a wrong `MONITORLINK_HOME` would report an empty platform (or
+    create an empty one) instead of saying that the platform is somewhere else. Creates nothing.
+    """
+    if not settings.lake_root.is_dir():
+        raise ConfigError(
+            f"no lake at {settings.lake_root} (MONITORLINK_HOME={settings.home}): run `make run` first,"
+            " or point MONITORLINK_HOME or MONITORLINK_LAKE_ROOT at an existing platform"
+        )
