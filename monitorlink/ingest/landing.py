@@ -10,7 +10,7 @@ announcing the batches on Kafka is the caller's next step (`monitorlink.ingest.e
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, cast
@@ -26,12 +26,17 @@ from monitorlink.ingest.sources import DELIVERY_SOURCES, Arrival
 log = logging.getLogger(__name__)
 
 
-def land(settings: Settings, source: str) -> list[DeliveryOutcome]:
+#: Told each delivery as it is read: how many so far, and the delivery's name (for progress output).
+OnDelivery = Callable[[int, str], None]
+
+
+def land(settings: Settings, source: str, on_delivery: OnDelivery | None = None) -> list[DeliveryOutcome]:
     """Land what is new of a delivery source, the same way whatever its arrival.
 
     Files: every complete file in `<landing root>/<source>/`, in name order (so versions come in order).
     API: what the connector fetches now (all of it before landing starts, so a source that fails to
     answer lands nothing half). Either way the deliveries go through the same processor and log.
+    `on_delivery` hears of each delivery as it is read, for progress on long landings.
     """
     if source not in DELIVERY_SOURCES:
         raise ValueError(
@@ -48,7 +53,7 @@ def land(settings: Settings, source: str) -> list[DeliveryOutcome]:
         where = "its API"
     with source_lock(settings, source):
         processor = DeliveryProcessor(Lake(settings.lake_root), connector, settings.delivery_chunk)
-        outcomes = processor.process(deliveries)
+        outcomes = processor.process(_counted(deliveries, on_delivery))
     log.info("%s: %d new deliveries from %s", source, len(outcomes), where)
     return outcomes
 
@@ -67,6 +72,16 @@ def _files(folder: Path) -> Iterator[tuple[str, bytes, str]]:
     """(name, bytes, origin) of the complete files in a landing folder, read one at a time."""
     for path in sorted(p for p in folder.glob("*") if is_complete(p)):
         yield path.name, path.read_bytes(), str(path)
+
+
+def _counted(
+    deliveries: Iterable[tuple[str, bytes, str]], on_delivery: OnDelivery | None
+) -> Iterator[tuple[str, bytes, str]]:
+    """The deliveries unchanged, telling `on_delivery` of each as it passes."""
+    for count, delivery in enumerate(deliveries, start=1):
+        if on_delivery is not None:
+            on_delivery(count, delivery[0])
+        yield delivery
 
 
 def as_dicts(outcomes: list[DeliveryOutcome]) -> list[dict[str, Any]]:

@@ -82,6 +82,8 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source("cbs", Arrival.API, "OData v3/v4 API", "CBS StatLine reference tables", cbs),
 )
+#: Every source by its name.
+SOURCES_BY_NAME = {s.name: s for s in SOURCES}
 #: Sources that arrive as files in a landing folder (the watcher's and `land`'s folders).
 FILE_SOURCES = {s.name: s for s in SOURCES if s.arrival is Arrival.FILES}
 #: Sources landed delivery by delivery (files and API fetches), each with a connector and a delivery log.
