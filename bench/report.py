@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 OUTPUT = ROOT / "docs" / "performance.md"
 #: The order of `make bench`; a benchmark with no results file is listed as not measured.
-BENCHMARKS = ("ingest_rate", "delivery_rate", "event_latency", "publish_tiers", "dashboards")
+BENCHMARKS = ("ingest_rate", "delivery_rate", "event_latency", "publish_tiers", "dashboards", "cli_startup")
 HOW_TO_READ = (
     "**How to read a ratio.** Every figure is *measured time ÷ baseline time* for the same work, measured "
     "in the same run: one warm-up round, then the measured path and its baseline alternating (A B A B …), "

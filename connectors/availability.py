@@ -28,8 +28,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from connectors.wait_wording import WaitKind, read_wait_wording
 from monitorlink.core.config import PROJECT_ROOT
 from monitorlink.core.contracts import load_contract
@@ -80,6 +78,8 @@ def fetch_content(source: str, timeout_s: float = 30.0) -> bytes:
 
     Raises `SnapshotUnreachable` (one line, naming the source) when there is nothing to read.
     """
+    import httpx  # loads when a snapshot is read, not with every command that knows the source
+
     try:
         if re.match(r"^https?://", source):
             response = httpx.get(source, timeout=timeout_s, follow_redirects=True)

@@ -19,14 +19,15 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import ParsedTable
 from connectors.files import read_records, redact_text
 from monitorlink.core.config import Settings
 from monitorlink.core.contracts import Contract, load_contract, reference_values
+
+if TYPE_CHECKING:
+    import httpx
 
 CONTRACT = load_contract("cbs.v1")
 source = CONTRACT.name
@@ -68,6 +69,8 @@ def fetch(
     backoff_s: float = 0.5,
 ) -> bytes:
     """Fetch one table (all pages) into a bundle; `regions` limits it to those RegioS codes."""
+    import httpx  # loads when CBS is fetched, not with every command that knows the source
+
     with httpx.Client(timeout=timeout_s, follow_redirects=True) as client:
         getter = _Getter(client, retries, backoff_s)
         root = f"{base_url.rstrip('/')}/{table}"
@@ -114,6 +117,8 @@ class _Getter:
         return rows
 
     def get(self, url: str, params: Mapping[str, str] | None) -> dict[str, Any]:
+        import httpx
+
         for attempt in range(self.retries + 1):
             try:
                 response = self.client.get(url, params=params)

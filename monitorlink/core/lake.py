@@ -23,10 +23,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 ZONES = ("raw", "validated", "quarantine")
 
@@ -123,13 +123,22 @@ class Lake:
         return self.zone(zone, dataset) / f"ingest_date={when.date().isoformat()}" / f"{batch_id}.parquet"
 
     def write_table(self, path: Path, table: pa.Table) -> None:
-        """Write one Parquet file durably (temp name, fsync, atomic rename, fsync folder)."""
+        """Write one Parquet file durably (temp name, fsync, atomic rename, fsync folder).
+
+        pyarrow loads here and in `read_columns`, not with the module: the reporting commands need the
+        lake's paths and locks, not Parquet.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink, compression="zstd")
         write_atomic(path, sink.getvalue().to_pybytes())
 
     def read_columns(self, zone: str, dataset: str, columns: list[str]) -> Iterator[dict[str, Any]]:
         """Rows of a few columns over all files of a dataset (used to rebuild the ingester's ledger)."""
+        import pyarrow.parquet as pq
+
         for path in self.parquet_files(zone, dataset):
             available = set(pq.read_schema(path).names)
             table = pq.read_table(path, columns=[c for c in columns if c in available])

@@ -16,7 +16,6 @@ from connectors import availability
 from connectors.files import mask_bsns_in_text
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
-from monitorlink.ingest.consumer import run_consumer
 from monitorlink.ingest.kafka_clients import MessageRef, new_consumer, publish_events
 from monitorlink.ingest.quality import load_suite
 from monitorlink.ingest.stream import Feed, Ingester, IngestStats
@@ -169,6 +168,8 @@ def land(settings: Settings, expected: list[MessageRef], max_seconds: float = 30
     Runs as a member of the ingester's consumer group, so it shares the work with a long-running
     ingester service if one is up (`make up`) and does all of it if none is (`make run`, tests).
     """
+    from monitorlink.ingest.consumer import run_consumer  # Kafka's client loads only to consume
+
     ingester = Ingester(Lake(settings.lake_root), feed(settings))
     until_landed = _AllLanded(ingester, expected)
     if until_landed(ingester.stats):
@@ -211,16 +212,20 @@ class _AllLanded:
 
 
 def ingest(settings: Settings, follow: bool = False, idle_seconds: float = 5.0) -> IngestStats:
-    """Run the ingester: until the topic is idle, or as a service until SIGTERM with `follow`."""
-    consumer = new_consumer(settings, settings.availability_topic)
-    try:
-        return run_consumer(
-            consumer,
-            Ingester(Lake(settings.lake_root), feed(settings)),
-            idle_seconds=None if follow else idle_seconds,
-        )
-    finally:
-        consumer.close()
+    """Run the ingester: until the topic is idle, or as a service until SIGTERM with `follow`.
+
+    SIGTERM is taken over first, before connecting and reading the ledger, so a stop during start-up
+    is as clean as one later.
+    """
+    from monitorlink.ingest.consumer import run_consumer, stop_signals
+
+    with stop_signals() as stop:
+        consumer = new_consumer(settings, settings.availability_topic)
+        try:
+            ingester = Ingester(Lake(settings.lake_root), feed(settings))
+            return run_consumer(consumer, ingester, idle_seconds=None if follow else idle_seconds, stop=stop)
+        finally:
+            consumer.close()
 
 
 def as_dicts(items: list[PulledSnapshot] | list[MessageRef]) -> list[dict[str, object]]:

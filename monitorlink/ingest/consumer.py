@@ -12,7 +12,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -34,45 +35,71 @@ def _failpoint(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+@contextmanager
+def stop_signals() -> Iterator[threading.Event]:
+    """An event that SIGTERM and SIGINT set instead of ending the process, for as long as the block runs.
+
+    The ingester service installs it before it connects, so a `monitorlink down` that arrives while the
+    consumer is still joining its group stops it cleanly (exit 0) instead of killing it half-started.
+    Only the main thread may install handlers; elsewhere (some executors) the caller owns shutdown.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def _stop(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_consumer(
     consumer: KafkaConsumer,
     ingester: Ingester,
     stop_when: Callable[[IngestStats], bool] | None = None,
     idle_seconds: float | None = 5.0,
     max_seconds: float | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestStats:
     """Poll, land, commit — until `stop_when` holds, the assigned partitions are idle, or time is up.
 
-    `idle_seconds=None` with no `stop_when` runs until SIGTERM/SIGINT (the long-running service).
+    `idle_seconds=None` with no `stop_when` runs until SIGTERM/SIGINT (the long-running service), or
+    until `stop` is set by a caller that installed `stop_signals` earlier.
     """
-    stopping = False
+    if stop is None:
+        with stop_signals() as installed:
+            return _poll_until(consumer, ingester, installed, stop_when, idle_seconds, max_seconds)
+    return _poll_until(consumer, ingester, stop, stop_when, idle_seconds, max_seconds)
 
-    def _stop(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
 
-    # Only the main thread may install handlers; elsewhere (some executors) the caller owns shutdown.
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    signals = (signal.SIGTERM, signal.SIGINT) if in_main_thread else ()
-    previous = {sig: signal.signal(sig, _stop) for sig in signals}
+def _poll_until(
+    consumer: KafkaConsumer,
+    ingester: Ingester,
+    stop: threading.Event,
+    stop_when: Callable[[IngestStats], bool] | None,
+    idle_seconds: float | None,
+    max_seconds: float | None,
+) -> IngestStats:
     started = last_data = time.monotonic()
-    try:
-        while not stopping:
-            polled = consumer.poll(timeout_ms=500)
-            now = time.monotonic()
-            if polled:
-                last_data = now
-                _land_and_commit(consumer, ingester, polled)
-            if stop_when is not None and stop_when(ingester.stats):
-                break
-            if max_seconds is not None and now - started > max_seconds:
-                log.warning("ingester stopped after %.0f s without reaching its stop condition", max_seconds)
-                break
-            if idle_seconds is not None and consumer.assignment() and now - last_data > idle_seconds:
-                break
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    while not stop.is_set():
+        polled = consumer.poll(timeout_ms=500)
+        now = time.monotonic()
+        if polled:
+            last_data = now
+            _land_and_commit(consumer, ingester, polled)
+        if stop_when is not None and stop_when(ingester.stats):
+            break
+        if max_seconds is not None and now - started > max_seconds:
+            log.warning("ingester stopped after %.0f s without reaching its stop condition", max_seconds)
+            break
+        if idle_seconds is not None and consumer.assignment() and now - last_data > idle_seconds:
+            break
     return ingester.stats
 
 

@@ -13,13 +13,12 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from typing import TYPE_CHECKING, Any
 
 from monitorlink.core.config import Settings
+
+if TYPE_CHECKING:
+    from kafka import KafkaConsumer
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +46,10 @@ class PublishReport:
 
 def ensure_topic(settings: Settings, topic: str) -> None:
     """Create the topic if it is missing (an in-memory broker forgets topics on restart)."""
+    from kafka import KafkaAdminClient  # the client loads only when a command talks to Kafka
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="monitorlink-admin")
     try:
         if topic in admin.list_topics():
@@ -63,6 +66,8 @@ def publish_events(
     settings: Settings, topic: str, events: Iterable[dict[str, Any]], key_field: str
 ) -> PublishReport:
     """Send events as UTF-8 JSON, keyed so that all events of one provider+offer stay in order."""
+    from kafka import KafkaProducer
+
     ensure_topic(settings, topic)
     producer = KafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
@@ -99,6 +104,8 @@ def event_bytes(event: dict[str, Any]) -> bytes:
 
 def new_consumer(settings: Settings, topic: str) -> KafkaConsumer:
     """A group consumer that commits only when told to (after the lake write is durable)."""
+    from kafka import KafkaConsumer
+
     ensure_topic(settings, topic)
     return KafkaConsumer(
         topic,

@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx
-
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import file_lock, write_atomic
 from monitorlink.ingest.kafka_clients import publish_events
@@ -98,6 +96,8 @@ class WebhookNotifier:
         self.url, self.timeout_s = url, timeout_s
 
     def send(self, events: list[dict[str, Any]]) -> None:
+        import httpx  # loads only when a webhook is configured
+
         response = httpx.post(self.url, json={"alerts": events}, timeout=self.timeout_s)
         response.raise_for_status()
 
