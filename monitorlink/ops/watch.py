@@ -25,10 +25,18 @@ log = logging.getLogger(__name__)
 
 
 def watch_once(settings: Settings) -> dict[str, int]:
-    """One round: land every file source, then announce every source; returns batch events sent."""
+    """One round: land every file source, then announce every source; returns batch events sent.
+
+    Sources switched off with MONITORLINK_SKIP_SOURCES are left alone.
+    """
     for name in FILE_SOURCES:
-        _land(settings, name)
-    return {item.name: len(events.announce(settings, item.name)) for item in SOURCES}
+        if name not in settings.skip_sources:
+            _land(settings, name)
+    return {
+        item.name: len(events.announce(settings, item.name))
+        for item in SOURCES
+        if item.name not in settings.skip_sources
+    }
 
 
 def _land(settings: Settings, source: str) -> None:
