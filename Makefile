@@ -60,7 +60,7 @@ lint: install ## ruff, the layer rules (import-linter) and the dbt SQL (sqlfluff
 typecheck: install ## mypy (strict)
 	$(BIN)/mypy
 
-up: install superset ## keep broker, ingester, Airflow and Superset running on 127.0.0.1
+up: install superset ## keep broker, ingester, landing watcher, Airflow and Superset running on 127.0.0.1
 	MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink up
 
 down: install ## stop what `make up` started

@@ -1,13 +1,32 @@
-"""The README and docs name only what exists, and every setting the code reads is documented."""
+"""The README and docs name only what exists, and every setting the code reads is documented.
+
+The fenced examples are classified here (tests/doc_examples.py), without a platform; they are run in
+tests/integration/test_doc_examples.py.
+"""
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import io
 import re
 import subprocess
+from pathlib import Path
 
-from monitorlink.cli.main import parser
+import pytest
+
+from monitorlink.cli import output as cli_output
+from monitorlink.cli.main import main
 from monitorlink.core.config import PROJECT_ROOT
+from tests.doc_examples import (
+    DOC_FILES,
+    KNOWN_LANGUAGES,
+    SHELL_LANGUAGES,
+    SKIPS,
+    blocks,
+    commands,
+    missing_make_targets,
+    yaml_entries_not_in_the_repository,
+)
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = README + "".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "docs").glob("*.md"))
@@ -26,13 +45,21 @@ def test_every_environment_variable_the_code_reads_is_in_the_readme_table_and_ba
     assert in_code == in_table
 
 
+def _help_exit_code(argv: list[str]) -> int:
+    """What `monitorlink <argv>` exits with; its help and errors are swallowed."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            return main(argv)
+        except SystemExit as leaving:  # help and usage errors end the parse with SystemExit
+            return leaving.code if isinstance(leaving.code, int) else 1
+
+
 def test_every_monitorlink_command_in_the_docs_exists() -> None:
-    actions = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
-    subcommands = set(actions[0].choices)
     mentioned = set(re.findall(r"`(?:\.venv/bin/)?monitorlink (?:-v )?([a-z][a-z-]+)", DOCS))
     mentioned |= set(re.findall(r"^\.venv/bin/monitorlink (?:-v )?([a-z][a-z-]+)", DOCS, flags=re.MULTILINE))
     assert {"run", "broker", "ingest", "pull-availability", "build"} <= mentioned
-    assert mentioned <= subcommands
+    unknown = sorted(command for command in mentioned if _help_exit_code([command, "--help"]) != 0)
+    assert unknown == [], f"`monitorlink <command> --help` fails for {unknown}"
 
 
 def test_every_make_target_in_the_docs_exists() -> None:
@@ -71,3 +98,91 @@ def test_the_readme_layout_table_matches_the_tree() -> None:
     assert sorted(path for path in listed if not (PROJECT_ROOT / path).is_dir()) == []
     assert sorted((top - {"monitorlink"}) - listed) == []
     assert sorted(layers - listed) == []
+
+
+def _pages_named(text: str) -> set[str]:
+    """The `.md` files a page names: in links, and in code spans."""
+    return set(re.findall(r"\]\(([\w./-]+\.md)(?:#[\w-]*)?\)", text)) | set(
+        re.findall(r"`([\w./-]+\.md)`", text)
+    )
+
+
+@pytest.mark.parametrize("page", DOC_FILES, ids=lambda page: page.relative_to(PROJECT_ROOT).as_posix())
+def test_the_docs_name_only_pages_a_user_of_the_repository_has(page: Path) -> None:
+    """A page named by path must exist (relative to the page or the repository root); one named without
+    a folder must be a tracked file somewhere. Notes that live outside the repository are no reference."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.md"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    names = {path.rsplit("/", 1)[-1] for path in tracked}
+    missing = sorted(
+        named
+        for named in _pages_named(page.read_text(encoding="utf-8"))
+        if not (
+            (page.parent / named).exists()
+            or (PROJECT_ROOT / named).exists()
+            or ("/" not in named and named in names)
+        )
+    )
+    assert missing == []
+
+
+def test_every_fenced_block_has_a_language_the_docs_test_knows() -> None:
+    unknown = [
+        f"{block.id}: ```{block.language}" for block in blocks() if block.language not in KNOWN_LANGUAGES
+    ]
+    assert unknown == [], "give each block a language: python, bash, console, yaml or text"
+
+
+def test_every_command_line_of_the_docs_is_classified() -> None:
+    """Each line of a shell block is run, resolved or checked by the integration test: nothing slips by."""
+    unclassified = [
+        f"{command.where}: {command.why}"
+        for block in blocks()
+        if block.language in SHELL_LANGUAGES
+        for command in commands(block)
+        if command.kind is None
+    ]
+    assert unclassified == []
+
+
+def test_every_make_target_of_the_examples_exists() -> None:
+    missing = [
+        f"{command.where}: {', '.join(missing_make_targets(command))}"
+        for block in blocks()
+        if block.language in SHELL_LANGUAGES
+        for command in commands(block)
+        if command.words[:1] == ["make"] and missing_make_targets(command)
+    ]
+    assert missing == []
+
+
+def test_every_skip_entry_still_excuses_an_example() -> None:
+    texts = {
+        (block.file, text)
+        for block in blocks()
+        for text in (
+            [command.text for command in commands(block)]
+            if block.language in SHELL_LANGUAGES
+            else [block.text]
+        )
+    }
+    stale = [key for key in SKIPS if not any(f == key[0] and key[1] in t for f, t in texts)]
+    assert stale == [], "remove these from tests/doc_examples.py SKIPS: they match no example any more"
+
+
+def test_every_yaml_example_is_an_excerpt_of_the_repository() -> None:
+    """A YAML example shows entries exactly as a YAML file of the repository has them."""
+    invented = {
+        block.id: missing
+        for block in blocks()
+        if block.language == "yaml" and (missing := yaml_entries_not_in_the_repository(block))
+    }
+    assert invented == {}
+
+
+def test_the_readme_lists_every_exit_code_the_command_line_uses() -> None:
+    section = README.split("## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    listed = {int(code) for code in re.findall(r"^\| `(\d+)` \|", section, flags=re.MULTILINE)}
+    used = {value for name, value in vars(cli_output).items() if name.startswith("EXIT_")}
+    assert listed == used

@@ -2,7 +2,7 @@
 
 `monitorlink up` sets MONITORLINK_SUPERSET_HOME before it starts Superset and writes the secret key
 there on first start; nothing secret lives in the repository. Every value below can be overridden
-with the environment variable named beside it (see docs/configuration.md).
+with the environment variable named beside it (the README's "Configuration" section).
 """
 
 from __future__ import annotations
