@@ -36,8 +36,18 @@ def quiet(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return load_settings()
 
 
-def _warehouse(settings: Settings, wait_weeks: float, tmsd_landed: datetime, provider_behind: int) -> None:
-    """An analysts' warehouse with just the tables the checks read."""
+def _warehouse(
+    settings: Settings,
+    wait_weeks: float,
+    tmsd_landed: datetime,
+    provider_behind: int,
+    tmsd_period: str | None = "2026Q2",
+) -> None:
+    """An analysts' warehouse with just the tables the checks read.
+
+    TMSD's newest quarter is 2026Q2 unless told: it ended 30 June, 123.5 days before NOW, within its
+    92 + 45 + 31 days; CBS's newest year, 2025, ended 304.5 days before NOW, within 183 + 365 + 60.
+    """
     path = settings.analysts_warehouse_path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
@@ -51,9 +61,10 @@ def _warehouse(settings: Settings, wait_weeks: float, tmsd_landed: datetime, pro
         )
         db.execute(
             "create table fct_source_freshness as select * from (values"
-            " ('tmsd', $landed::timestamp, 92, 31), ('cbs', $landed::timestamp, 183, 60))"
-            " as t(source, last_landed_at, expected_every_days, grace_days)",
-            {"landed": tmsd_landed.replace(tzinfo=None)},
+            " ('tmsd', $landed::timestamp, $period::varchar, 92, 31),"
+            " ('cbs', $landed::timestamp, '2025JJ00', 183, 60))"
+            " as t(source, last_landed_at, newest_period, expected_every_days, grace_days)",
+            {"landed": tmsd_landed.replace(tzinfo=None), "period": tmsd_period},
         )
         db.execute(
             "create table fct_availability_provider_freshness as select 'Provider' as provider_name,"
@@ -87,6 +98,52 @@ def test_norm_and_late_source_alerts_open_once_stay_open_and_resolve(quiet: Sett
     history = alert_store.AlertStore(quiet).history()
     assert [e["event_type"] for e in history] == ["alert_opened"] * 3 + ["alert_resolved"] * 3
     assert all(e["schema"] == "monitorlink.alert.v1" for e in history)
+
+
+def test_a_source_that_stopped_landing_says_so_in_its_summary(quiet: Settings) -> None:
+    _warehouse(quiet, wait_weeks=12.0, tmsd_landed=NOW - timedelta(days=130), provider_behind=0)
+    (opened,) = alerts.check(quiet, now=NOW)
+    assert opened["summary"] == "tmsd is late: no delivery for 130 days (policy: every 92 + grace 31)"
+    assert opened["details"] == {
+        "last_landed_at": (NOW - timedelta(days=130)).isoformat(),
+        "newest_period": "2026Q2",
+        "data_until": "2026-06-30",
+        "expected_every_days": 92,
+        "lag_days": 45,
+        "grace_days": 31,
+        "reason": "no delivery for 130 days (policy: every 92 + grace 31)",
+    }
+
+
+def test_a_source_relanded_with_old_data_is_late_by_its_newest_period(quiet: Settings) -> None:
+    """Landed two days ago, but its newest quarter (2025Q4) ended on 31 Dec 2025: 304.5 days before NOW
+    (1 Jan 00:00 to 1 Nov 12:00), past 92 + 45 + 31 = 168. A newer quarter resolves it."""
+    _warehouse(quiet, 12.0, NOW - timedelta(days=2), provider_behind=0, tmsd_period="2025Q4")
+    (opened,) = alerts.check(quiet, now=NOW)
+    assert (opened["event_type"], opened["kind"], opened["subject"]) == (
+        "alert_opened",
+        "source_late",
+        "tmsd",
+    )
+    assert opened["summary"] == (
+        "tmsd is late: newest data ends 2025-12-31, 304.5 days ago (policy: every 92 + lag 45 + grace 31)"
+    )
+    assert (opened["details"]["newest_period"], opened["details"]["data_until"]) == ("2025Q4", "2025-12-31")
+    _warehouse(quiet, 12.0, NOW - timedelta(days=2), provider_behind=0, tmsd_period="2026Q3")
+    (resolved,) = alerts.check(quiet, now=NOW)
+    assert (resolved["event_type"], resolved["subject"]) == ("alert_resolved", "tmsd")
+
+
+@pytest.mark.parametrize("period", [None, "v4", "sometime"])
+def test_an_unknown_newest_period_leaves_the_verdict_to_the_landing_clock(
+    quiet: Settings, period: str | None
+) -> None:
+    _warehouse(quiet, 12.0, NOW - timedelta(days=2), provider_behind=0, tmsd_period=period)
+    assert alerts.check(quiet, now=NOW) == []
+    _warehouse(quiet, 12.0, NOW - timedelta(days=124), provider_behind=0, tmsd_period=period)
+    (opened,) = alerts.check(quiet, now=NOW)
+    assert opened["summary"] == "tmsd is late: no delivery for 124 days (policy: every 92 + grace 31)"
+    assert opened["details"]["data_until"] is None
 
 
 def test_a_quarantined_delivery_alerts_until_a_good_version_of_the_same_period_lands(quiet: Settings) -> None:

@@ -39,26 +39,34 @@ def status(as_json: Json = False) -> int:
         "batches",
         "quarantined",
         "last landed (UTC)",
-        "age / policy (h)",
+        "landed age / policy (h)",
+        "newest data",
+        "data age / policy (d)",
         "rows",
         "unannounced",
         "alerts",
     )
-    right = ("batches", "quarantined", "age / policy (h)", "rows", "unannounced", "alerts")
+    right = ("batches", "quarantined", "landed age / policy (h)", "data age / policy (d)", "rows")
     sources = table(f"monitorlink status at {current.checked_at} — lake {settings.lake_root}", columns, right)
     for row in current.sources:
-        age = "never" if row.age_hours is None else f"{row.age_hours:g} / {row.sla_hours:g}"
+        landed = "never" if row.age_hours is None else f"{row.age_hours:g} / {row.sla_hours:g}"
+        data = "" if row.data_age_days is None else f"{row.data_age_days:g} / {row.data_sla_days}"
         sources.add_row(
             row.source,
             str(row.batches),
             str(row.quarantined_batches),
             (row.last_landed_at or "")[:19].replace("T", " "),
-            f"[red]{age} LATE[/red]" if row.late else age,
+            landed,
+            "" if row.newest_period is None else f"{row.newest_period} (until {row.data_until})",
+            data,
             str(row.last_rows),
             str(row.unannounced),
             str(row.open_alerts),
         )
     console.print(sources)
+    for row in current.sources:
+        if row.late_reason:
+            console.print(f"[red]{row.source} is LATE[/red]: {row.late_reason}", soft_wrap=True)
     alerts_line = (
         ", ".join(f"{kind} {count}" for kind, count in sorted(current.open_alerts.items())) or "none"
     )
@@ -156,20 +164,26 @@ def freshness(as_json: Json = False) -> int:
     if as_json:
         print_json([dataclasses.asdict(result) for result in results])
     else:
-        columns = ("source", "last landed (UTC)", "age (h)", "every (d)", "grace (d)", "late")
-        listing = table(
-            "Source freshness (each source's contract: expected every N days, plus grace)",
-            columns,
-            columns[2:],
+        columns = (
+            "source",
+            "last landed (UTC)",
+            "landed age (h)",
+            "newest data",
+            "data age (d)",
+            "policy (d)",
+            "late",
         )
+        title = "Source freshness: landing and newest data against each contract (every N days + lag + grace)"
+        listing = table(title, columns, ("landed age (h)", "data age (d)"))
         for result in results:
             listing.add_row(
                 result.source,
                 result.last_landed_at or "never",
-                "" if result.age_hours is None else str(result.age_hours),
-                str(result.every_days),
-                str(result.grace_days),
-                "LATE" if result.late else "no",
+                "" if result.age_hours is None else f"{result.age_hours:g}",
+                "" if result.newest_period is None else f"{result.newest_period} (until {result.data_until})",
+                "" if result.data_age_days is None else f"{result.data_age_days:g}",
+                f"every {result.every_days} + lag {result.lag_days} + grace {result.grace_days}",
+                f"LATE: {result.late_reason}" if result.late else "no",
             )
         console.print(listing)
     return EXIT_CHECK_FAILED if any(result.late for result in results) else EXIT_OK

@@ -7,10 +7,12 @@ are checked against it in the tests, so a change in one place that the others do
 
 from __future__ import annotations
 
+import calendar
 import csv
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -88,15 +90,101 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Freshness:
-    """How often a feed is expected and the grace after that: the one lateness policy of the platform."""
+    """How often a feed is expected, how long after a period ends its data arrives, and the grace after
+    that: the one lateness policy of the platform.
+
+    It runs two clocks, because either can stop while the other goes on. The landing clock catches a
+    supplier who stopped sending: nothing landed for `every_days` + `grace_days`. The data clock catches
+    one who keeps sending old periods (a re-landing resets the landing clock, not the data's age): the
+    next period ends `every_days` after the newest one did and arrives `lag_days` after that, so the data
+    is late once its newest period ended more than `every_days` + `lag_days` + `grace_days` ago.
+    """
 
     every_days: int
     grace_days: int
+    lag_days: int = 0
 
     @property
     def late_after_days(self) -> int:
         """Days after the last landing at which the source is late."""
         return self.every_days + self.grace_days
+
+    @property
+    def data_late_after_days(self) -> int:
+        """Days after the end of the newest period at which the source's data is late."""
+        return self.every_days + self.lag_days + self.grace_days
+
+    def late_reason(self, now: datetime, landed_at: datetime | None, data_until: date | None) -> str | None:
+        """Why the source is late at `now` on either clock, or None when it is not.
+
+        `data_until` is the last day the newest data covers (`period_end`); None when that is unknown,
+        and then only the landing clock speaks. Ages are compared unrounded and shown to a tenth of a day.
+        """
+        if landed_at is None:
+            return "never landed"
+        reasons = []
+        landed_days = (now - landed_at).total_seconds() / 86_400
+        if landed_days > self.late_after_days:
+            reasons.append(
+                f"no delivery for {_days(landed_days)} days"
+                f" (policy: every {self.every_days} + grace {self.grace_days})"
+            )
+        data_days = None if data_until is None else data_age_days(data_until, now)
+        if data_days is not None and data_days > self.data_late_after_days:
+            reasons.append(
+                f"newest data ends {data_until}, {_days(data_days)} days ago (policy: every"
+                f" {self.every_days} + lag {self.lag_days} + grace {self.grace_days})"
+            )
+        return "; ".join(reasons) or None
+
+
+def _days(days: float) -> str:
+    """A number of days to a tenth, without a trailing `.0`: `130`, `106.5`."""
+    return f"{days:.1f}".removesuffix(".0")
+
+
+def data_age_days(data_until: date, now: datetime) -> float:
+    """Days since data covering up to and including `data_until` ended (at the next midnight, UTC)."""
+    ended = datetime.combine(data_until + timedelta(days=1), time(), UTC)
+    return (now - ended).total_seconds() / 86_400
+
+
+# The periods deliveries name (contracts' `file_pattern`) and CBS's period codes (`period_code`).
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_YEAR = re.compile(r"^(\d{4})(?:JJ00)?$")
+_HALF_YEAR = re.compile(r"^(\d{4})HJ0([12])$")
+_QUARTER = re.compile(r"^(\d{4})(?:Q|KW0)([1-4])$")
+_MONTH = re.compile(r"^(\d{4})(?:-|MM)(\d{2})$")
+
+
+def period_end(period: str) -> date | None:
+    """The last day a period covers, or None for a period this cannot read.
+
+    Read: quarters `2024Q3`, months `2024-07`, years `2024`, days `2024-07-15` (a measurement's day),
+    and CBS's codes `2024KW03`, `2024MM07`, `2024HJ01`, `2024JJ00`. Anything else (CBS's file names carry
+    the OData version, `v4`, where others carry the period) is None, so a caller falls back to the landing
+    clock alone: an unknown period never breaks a status or an alert check.
+    """
+    text = period.strip()
+    try:
+        if _DAY.match(text):
+            return date.fromisoformat(text)
+        if found := _YEAR.match(text):
+            return date(int(found[1]), 12, 31)
+        if found := _HALF_YEAR.match(text):
+            return _month_end(int(found[1]), 6 * int(found[2]))
+        if found := _QUARTER.match(text):
+            return _month_end(int(found[1]), 3 * int(found[2]))
+        if found := _MONTH.match(text):
+            return _month_end(int(found[1]), int(found[2]))
+    except ValueError:  # a month 13, a day 31 February, a year 0
+        return None
+    return None
+
+
+def _month_end(year: int, month: int) -> date:
+    first = date(year, month, 1)  # ValueError for a month that does not exist
+    return first.replace(day=calendar.monthrange(year, month)[1])
 
 
 @dataclass(frozen=True)
@@ -186,13 +274,20 @@ def load_contract(contract_id: str) -> Contract:
 
 
 def _freshness(entry: Any, path: Path) -> Freshness:
-    """A contract's freshness policy; a contract without one cannot say when its source is late."""
+    """A contract's freshness policy; a contract without one cannot say when its source is late.
+
+    `lag_days` may be left out (0: the data is expected as soon as its period ends, as for events).
+    """
     try:
-        policy = Freshness(int(entry["every_days"]), int(entry["grace_days"]))
-    except (TypeError, KeyError, ValueError) as error:
-        raise ValueError(f"{path}: freshness needs every_days and grace_days as whole numbers") from error
-    if policy.every_days < 1 or policy.grace_days < 0:
-        raise ValueError(f"{path}: freshness every_days must be at least 1 and grace_days at least 0")
+        policy = Freshness(int(entry["every_days"]), int(entry["grace_days"]), int(entry.get("lag_days", 0)))
+    except (TypeError, KeyError, ValueError, AttributeError) as error:
+        raise ValueError(
+            f"{path}: freshness needs every_days and grace_days (and optionally lag_days) as whole numbers"
+        ) from error
+    if policy.every_days < 1 or policy.grace_days < 0 or policy.lag_days < 0:
+        raise ValueError(
+            f"{path}: freshness every_days must be at least 1, and grace_days and lag_days at least 0"
+        )
     return policy
 
 

@@ -2,9 +2,10 @@
 
 Four kinds, each checked from data that is already there, never from a separate monitoring store:
 - `norm_breach`: an offer over the waiting-time norm that owes a herstelplan (`fct_offer_wait_norm`);
-- `source_late`: a source whose last landing is older than its rhythm plus grace (`fct_source_freshness`,
-  which has each source's contract `freshness`), or a provider whose availability lags the feed
-  (`fct_availability_provider_freshness`, dbt var `provider_freshness_days`);
+- `source_late`: a source late on either clock of its contract's `freshness` (`fct_source_freshness`):
+  nothing landed for its rhythm plus grace, or its newest period ended longer ago than rhythm, lag and
+  grace together (so re-landing old figures does not hide it); or a provider whose availability lags the
+  feed (`fct_availability_provider_freshness`, dbt var `provider_freshness_days`);
 - `quality_gate`: the latest delivery for a scope and period was quarantined (a later good one resolves it),
   or the latest availability batch quarantined events;
 - `pipeline_failure`: an Airflow task failed after its retries (resolved by the pipeline's next success).
@@ -15,16 +16,17 @@ Open alerts, their history and the notifiers are in `alert_store`.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
 from monitorlink.core.config import Settings
+from monitorlink.core.contracts import Freshness, period_end
 from monitorlink.core.lake import Lake
 from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.events import lake_batches
-from monitorlink.ingest.sources import DELIVERY_SOURCES, EVENT_SOURCES
+from monitorlink.ingest.sources import DELIVERY_SOURCES, EVENT_SOURCES, SOURCES
 from monitorlink.ops.alert_store import AlertStore, Condition
 
 log = logging.getLogger(__name__)
@@ -59,23 +61,18 @@ def norm_breaches(connection: duckdb.DuckDBPyConnection) -> list[Condition]:
 
 
 def late_sources(connection: duckdb.DuckDBPyConnection, now: datetime) -> list[Condition]:
-    """Sources past their rhythm plus grace, and providers whose availability lags the feed."""
+    """Sources late on either clock of their policy, and providers whose availability lags the feed.
+
+    The verdict and its reason are `Freshness.late_reason`, the ones `monitorlink status` gives; the
+    landing and the newest period are the warehouse's.
+    """
     late = []
     rows = connection.execute(
-        "select source, last_landed_at, expected_every_days, grace_days from published.fct_source_freshness"
+        "select source, last_landed_at, newest_period, expected_every_days, grace_days"
+        " from published.fct_source_freshness order by source"
     ).fetchall()
-    for source, landed_at, every, grace in rows:
-        landed = _as_utc(landed_at)
-        due = None if landed is None else landed + timedelta(days=every + grace)
-        if due is None or now > due:
-            when = "never landed" if landed is None else f"last landed {landed:%Y-%m-%d %H:%M} UTC"
-            late.append(
-                Condition(
-                    source,
-                    f"{source} is late: {when}, expected every {every} days with {grace} days' grace",
-                    {"last_landed_at": _iso(landed), "expected_every_days": every, "grace_days": grace},
-                )
-            )
+    for source, landed_at, newest, every, grace in rows:
+        late += _late_source(source, _as_utc(landed_at), newest, _policy(source, every, grace), now)
     stale = connection.execute(
         "select provider_name, last_measured_at, days_behind_feed"
         " from published.fct_availability_provider_freshness where is_stale order by provider_name"
@@ -89,6 +86,38 @@ def late_sources(connection: duckdb.DuckDBPyConnection, now: datetime) -> list[C
             )
         )
     return late
+
+
+def _policy(source: str, every: int, grace: int) -> Freshness:
+    """The policy dbt was built with (each contract's, passed by the build) plus the contract's lag.
+
+    dbt's `source_sla_days` carries rhythm and grace only, so the lag comes from the contract itself.
+    """
+    lag = next((s.freshness.lag_days for s in SOURCES if s.name == source), 0)
+    return Freshness(int(every), int(grace), lag)
+
+
+def _late_source(
+    source: str, landed: datetime | None, newest: str | None, policy: Freshness, now: datetime
+) -> list[Condition]:
+    """The source's late condition, with the reason in its summary; none when it is on time.
+
+    A newest period `period_end` cannot read counts as unknown: then only the landing clock decides.
+    """
+    until = None if newest is None else period_end(str(newest))
+    reason = policy.late_reason(now, landed, until)
+    if reason is None:
+        return []
+    details = {
+        "last_landed_at": _iso(landed),
+        "newest_period": newest,
+        "data_until": None if until is None else until.isoformat(),
+        "expected_every_days": policy.every_days,
+        "lag_days": policy.lag_days,
+        "grace_days": policy.grace_days,
+        "reason": reason,
+    }
+    return [Condition(source, f"{source} is late: {reason}", details)]
 
 
 def _as_utc(moment: datetime | None) -> datetime | None:
