@@ -140,9 +140,9 @@ class Lake:
         import pyarrow.parquet as pq
 
         for path in self.parquet_files(zone, dataset):
-            available = set(pq.read_schema(path).names)
-            table = pq.read_table(path, columns=[c for c in columns if c in available])
-            yield from table.to_pylist()
+            parquet = pq.ParquetFile(path)  # not pq.read_table: its dataset layer loads pandas
+            available = set(parquet.schema_arrow.names)
+            yield from parquet.read(columns=[c for c in columns if c in available]).to_pylist()
 
 
 def write_atomic(path: Path, content: bytes) -> None:
