@@ -36,26 +36,24 @@ def snapshot_table(pulled: list[PulledSnapshot], published: dict[str, int]) -> T
 
 
 def ingestion_table(lake: Lake, dataset: str, stats: IngestStats) -> Table:
-    """This run's ingestion, and the lake's totals per zone and quarantine rule."""
+    """This run's ingestion, and the lake's totals per zone and quarantine rule (rules in rows, as
+    `monitorlink quality report` counts them)."""
     table = Table(title=f"Ingestion of {dataset} (this run / lake total)")
     table.add_column("what")
     table.add_column("this run", justify="right")
     table.add_column("lake total", justify="right")
-    landed = quality_report.batches(lake, dataset)
-    totals = {
-        "validated": sum(batch.validated for batch in landed),
-        "quarantine": sum(batch.quarantined for batch in landed),
-    }
-    rule_counts: Counter[str] = Counter()
-    for batch in landed:
-        rule_counts.update(batch.rules)
-    rules = sorted(rule_counts.items(), key=lambda item: (-item[1], item[0]))
+    landed = quality_report.report(lake, dataset)
     table.add_row("events consumed", str(stats.consumed), "")
-    table.add_row("validated → lake", str(stats.validated), str(totals["validated"]))
-    table.add_row("quarantined", str(stats.quarantined), str(totals["quarantine"]))
+    table.add_row("validated → lake", str(stats.validated), str(sum(batch.validated for batch in landed)))
+    table.add_row("quarantined", str(stats.quarantined), str(sum(batch.quarantined for batch in landed)))
     table.add_row("re-deliveries skipped", str(stats.redelivered_skipped), "")
-    for rule, count in rules:
-        table.add_row(f"  quarantine rule: {rule}", str(stats.rules.get(rule, 0)), str(count))
+    for count in quality_report.rule_counts(landed):
+        if count.kind == "quarantine":
+            table.add_row(
+                f"  quarantine rule (rows): {count.rule}",
+                str(stats.rules.get(count.rule, 0)),
+                str(count.rows),
+            )
     return table
 
 
@@ -76,40 +74,42 @@ def delivery_outcomes_table(source: str, outcomes: list[DeliveryOutcome]) -> Tab
 
 
 def sources_table(lake: Lake, this_run: dict[str, list[DeliveryOutcome]]) -> Table:
-    """Per file/API source: deliveries and rows this run and in the lake, and every rule that fired."""
+    """Per file/API source: deliveries and rows this run and in the lake, and every rule that fired,
+    counted in deliveries as `monitorlink quality report` counts them (its rules table)."""
     table = Table(title="Deliveries per source (this run / lake total, from the delivery logs)")
-    for column in ("source", "new", "validated", "quarantined", "re-deliveries", "rows validated", "reasons"):
-        table.add_column(column, justify="left" if column in ("source", "reasons") else "right")
+    columns = (
+        "source",
+        "new",
+        "validated",
+        "quarantined",
+        "re-deliveries",
+        "rows validated",
+        "rules (deliveries)",
+        "flags (deliveries)",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("source", *columns[-2:]) else "right")
     for name in this_run:
         logged = delivery_log(lake, name)
-        new = this_run[name]
         verdicts = Counter(o.outcome for o in logged)
-        critical: Counter[str] = Counter()
-        warnings: Counter[str] = Counter()
-        for outcome in logged:
-            critical.update(outcome.critical)
-            warnings.update(outcome.warnings)
-        reasons = "; ".join(
-            part
-            for part in (
-                f"quarantined: {_counts(critical)}" if critical else "",
-                f"flagged: {_counts(warnings)}" if warnings else "",
-            )
-            if part
-        )
+        counts = quality_report.rule_counts(quality_report.report(lake, source=name))
         table.add_row(
             name,
-            str(len(new)),
+            str(len(this_run[name])),
             str(verdicts["validated"]),
             str(verdicts["quarantined"]),
             str(verdicts["redelivery_ignored"]),
             str(sum(sum(o.rows.values()) for o in logged if o.outcome == "validated")),
-            reasons,
+            *(
+                _counts({c.rule: c.deliveries for c in counts if c.kind == kind})
+                for kind in ("quarantine", "flag")
+            ),
         )
     return table
 
 
 def _counts(counts: dict[str, int]) -> str:
+    """Counts per rule on one line, most first: `rule ×count, …`."""
     return ", ".join(
         f"{rule} ×{count}" for rule, count in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
     )
@@ -144,7 +144,8 @@ def headline_table(settings: Settings) -> Table:
     (guardian_period, waiting, school_period, thuiszitters, with_care) = row[13:]
     coverage = "" if in_total == expected else f", {in_total} of {expected} municipalities: incomplete"
     table.add_row(
-        f"youths 0–17 in youth care in quarter {period}{coverage}", f"{youths:,} ({per_1000} per 1,000)"
+        f"youths 0–17 in youth care in quarter {period}{coverage}",
+        f"{youths:,} ({per_1000} per 1,000)" if per_1000 is not None else f"{youths:,} (no CBS population)",
     )
     table.add_row(
         f"national benchmark, CBS year {national_year} (a yearly count: higher than any quarter's)",
@@ -203,7 +204,8 @@ def norm_table(settings: Settings) -> Table:
         else "\ncurrent youth offers (no full list pulled yet: direct events only)"
     )
     table = Table(
-        title=f"Youth offers over the waiting-time norm ({totals[4]:g} months), per provider{based_on}"
+        title=f"Youth offers over the waiting-time norm ({settings.wait_norm_months:g} months), per provider"
+        f"{based_on}"
     )
     for column in (
         "provider",
