@@ -45,11 +45,11 @@ class Output(Console):
 
     def _plain_table(self, table: Table) -> None:
         """Title, header and rows, tab-separated, with newlines inside a cell joined by '; '."""
-        if table.title:
-            self.out(f"# {table.title}", highlight=False)
-        self.out("\t".join(_plain(column.header) for column in table.columns), highlight=False)
+        lines = [f"# {table.title}"] if table.title else []
+        lines.append("\t".join(_plain(column.header) for column in table.columns))
         for row in zip(*(list(column.cells) for column in table.columns), strict=True):
-            self.out("\t".join(_plain(cell) for cell in row), highlight=False)
+            lines.append("\t".join(_plain(cell) for cell in row))
+        self.file.write("".join(f"{line}\n" for line in lines))  # not `out`: it expands tabs
 
 
 def _plain(cell: Any) -> str:
