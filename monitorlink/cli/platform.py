@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import http.server
 from enum import StrEnum
@@ -10,11 +11,10 @@ from typing import Annotated
 
 import typer
 
-from monitorlink.cli.output import EXIT_ERROR, EXIT_OK, console, stage
+from monitorlink.cli.output import EXIT_ERROR, EXIT_OK, console, print_json, stage
+from monitorlink.cli.reports import Json
 from monitorlink.core.config import load_settings
-
-#: What `up` starts, in order (and `services` reports on).
-SERVICE_NAMES = ("broker", "ingester", "watcher", "airflow", "superset")
+from monitorlink.core.services import SERVICE_NAMES
 
 
 class BrokerAction(StrEnum):
@@ -83,17 +83,23 @@ def down() -> int:
 
 def services(
     names: Annotated[
-        list[str] | None, typer.Argument(help=f"services to show (default all): {', '.join(SERVICE_NAMES)}")
+        list[str] | None,
+        typer.Argument(help=f"services to show (default all): {', '.join(SERVICE_NAMES)}"),
     ] = None,
+    as_json: Json = False,
 ) -> int:
     """Show the services monitorlink started: running or not, pid, log file."""
     from monitorlink.core import services as processes
 
     settings = load_settings()
-    for name in names or SERVICE_NAMES:
-        current = processes.status(settings.run_dir, name)
+    found = [processes.status(settings.run_dir, name) for name in names or SERVICE_NAMES]
+    if as_json:
+        print_json([dataclasses.asdict(current) for current in found])
+        return EXIT_OK
+    for current in found:
         console.print(
-            f"{name}: running={current.running} pid={current.pid} log={current.log_file}", soft_wrap=True
+            f"{current.name}: running={current.running} pid={current.pid} log={current.log_file}",
+            soft_wrap=True,
         )
     return EXIT_OK
 

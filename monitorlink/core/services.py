@@ -19,6 +19,9 @@ from pathlib import Path
 
 import psutil
 
+#: The services `monitorlink up` starts, in order (`status` and `services` report on them).
+SERVICE_NAMES = ("broker", "ingester", "watcher", "airflow", "superset")
+
 
 @dataclass(frozen=True)
 class ServiceStatus:

@@ -31,9 +31,6 @@ from monitorlink.ops.alert_store import Alert, AlertStore
 from monitorlink.ops.alerts import NORM_BREACH, NORM_SOURCE
 from monitorlink.ops.recovery import unlanded_availability_events
 
-SERVICES = ("broker", "ingester", "watcher", "airflow", "superset")
-
-
 #: Validated-zone columns that date a row, for sources whose deliveries name no period: the moment an
 #: availability figure was measured, the period of a CBS observation.
 MEASURED_AT = "measured_at"
@@ -271,7 +268,7 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
         ingester_pending_events=len(unlanded_availability_events(settings)),
         open_alerts=kinds,
         dag_runs=last_dag_runs(settings),
-        services={name: services.status(settings.run_dir, name).running for name in SERVICES},
+        services={name: services.status(settings.run_dir, name).running for name in services.SERVICE_NAMES},
     )
 
 
