@@ -504,12 +504,11 @@ def backfill(
     """Re-process a source's deliveries for a range of periods from the raw zone, then rebuild."""
     from monitorlink.ops import recovery
 
-    settings = load_settings()
-    _warn_dev_mode()
-    with stage(f"{source}: re-processing {period_from}–{period_to} from the raw zone") as step:
-        outcomes = recovery.backfill(settings, source, period_from, period_to)
-        step.done(f"{len(outcomes)} deliveries")
-    result = _show_and_rebuild(settings, source, outcomes)
+    outcomes, result = _reprocess(
+        source,
+        f"{source}: re-processing {period_from}–{period_to} from the raw zone",
+        lambda settings: recovery.backfill(settings, source, period_from, period_to),
+    )
     console.print(
         f"re-processed {len(outcomes)} deliveries from the raw zone; published {result.published_path} "
         f"(selection: {result.selected or 'everything'}, {result.seconds:.1f} s)"
@@ -526,12 +525,11 @@ def recheck(
     """Check quarantined deliveries again from the raw zone (after a reference fix), then rebuild."""
     from monitorlink.ops import recovery
 
-    settings = load_settings()
-    _warn_dev_mode()
-    with stage(f"{source}: checking quarantined deliveries again") as step:
-        outcomes = recovery.recheck(settings, source, tuple(batch or ()))
-        step.done(f"{len(outcomes)} deliveries")
-    result = _show_and_rebuild(settings, source, outcomes)
+    outcomes, result = _reprocess(
+        source,
+        f"{source}: checking quarantined deliveries again",
+        lambda settings: recovery.recheck(settings, source, tuple(batch or ())),
+    )
     landed = sum(1 for outcome in outcomes if outcome.outcome == "validated")
     console.print(
         f"checked {len(outcomes)} quarantined deliveries again: {landed} landed, {len(outcomes) - landed} "
@@ -540,16 +538,23 @@ def recheck(
     return EXIT_OK
 
 
-def _show_and_rebuild(settings: Settings, source: str, outcomes: list[DeliveryOutcome]) -> BuildResult:
-    """Deliveries landed again from the raw zone: show them, then rebuild what their source feeds."""
+def _reprocess(
+    source: str, title: str, work: Callable[[Settings], list[DeliveryOutcome]]
+) -> tuple[list[DeliveryOutcome], BuildResult]:
+    """Land deliveries again from the raw zone (`work`), show them, then rebuild what their source feeds."""
     from monitorlink.ops import transform as transformer
     from monitorlink.ops.summary import delivery_outcomes_table
 
+    settings = load_settings()
+    _warn_dev_mode()
+    with stage(title) as step:
+        outcomes = work(settings)
+        step.done(f"{len(outcomes)} deliveries")
     console.print(delivery_outcomes_table(source, outcomes))
     with notifying(settings), stage("rebuilding (dbt build)") as step:
         result = transformer.rebuild(settings, [source])
         step.done(f"{result.nodes_passed} nodes passed")
-    return result
+    return outcomes, result
 
 
 def replay(

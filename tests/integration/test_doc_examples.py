@@ -87,18 +87,23 @@ def _output(result: subprocess.CompletedProcess[str]) -> str:
     return (result.stdout + result.stderr)[-3000:]
 
 
-def _run_command(command: Command, checkout: Checkout) -> str | None:
-    """Run a command line with bash in the checkout; a failure's description, or None."""
-    text = fill_placeholders(command.text, checkout.placeholders)
-    result = subprocess.run(
-        ["bash", "-c", text],
-        cwd=checkout.root,
-        env=checkout.environment,
+def _execute(argv: list[str], cwd: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run one example's process without input, capturing its output, within the time limit."""
+    return subprocess.run(
+        argv,
+        cwd=cwd,
+        env=environment,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
     )
+
+
+def _run_command(command: Command, checkout: Checkout) -> str | None:
+    """Run a command line with bash in the checkout; a failure's description, or None."""
+    text = fill_placeholders(command.text, checkout.placeholders)
+    result = _execute(["bash", "-c", text], checkout.root, checkout.environment)
     if result.returncode == 0:
         return None
     return f"{command.where}: `{text}` exited {result.returncode}:\n{_output(result)}"
@@ -106,15 +111,7 @@ def _run_command(command: Command, checkout: Checkout) -> str | None:
 
 def _resolve(command: Command) -> str | None:
     """`<command> --help` must exit 0 and its help name every option the example uses."""
-    result = subprocess.run(
-        help_argv(command),
-        cwd=PROJECT_ROOT,
-        env=_environment({}),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-    )
+    result = _execute(help_argv(command), PROJECT_ROOT, _environment({}))
     if result.returncode != 0:
         shown = " ".join(help_argv(command))
         return f"{command.where}: `{shown}` exited {result.returncode}:\n{_output(result)}"
@@ -129,14 +126,8 @@ def _run_python(block: Block, checkout: Checkout, scripts: Path) -> str | None:
     # Named after the page and padded so that a traceback's line numbers are the page's.
     script = scripts / f"{block.file.replace('/', '_')}.py"
     script.write_text("\n" * (block.line - 1) + block.text + "\n", encoding="utf-8")
-    result = subprocess.run(
-        [str(checkout.root / ".venv" / "bin" / "python"), str(script)],
-        cwd=checkout.root,
-        env=checkout.environment,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
+    result = _execute(
+        [str(checkout.root / ".venv" / "bin" / "python"), str(script)], checkout.root, checkout.environment
     )
     if result.returncode == 0:
         return None
