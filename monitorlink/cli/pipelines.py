@@ -436,11 +436,15 @@ def ingest(
     ] = False,
     announce: Annotated[
         bool,
-        typer.Option("--announce/--no-announce", help="announce the landed micro-batches on the batch topic"),
+        typer.Option(
+            "--announce/--no-announce",
+            help="announce the landed micro-batches on the batch topic (with --follow the watcher does)",
+        ),
     ] = True,
 ) -> int:
     """Land availability events from Kafka in the lake (catch up, then stop; or follow) and announce them."""
     from monitorlink.ingest import availability, events
+    from monitorlink.ingest.sources import EVENT_SOURCES
     from monitorlink.ops import broker
 
     settings = load_settings()
@@ -452,8 +456,8 @@ def ingest(
         f"consumed {stats.consumed}, validated {stats.validated}, quarantined {stats.quarantined}, "
         f"re-deliveries skipped {stats.redelivered_skipped}"
     )
-    if announce:
-        sent = events.announce(settings, "availability")
+    if announce and not follow:  # a stopping service leaves announcing to the watcher
+        sent = [event for name in EVENT_SOURCES for event in events.announce(settings, name)]
         console.print(f"announced {len(sent)} batches on {settings.batch_topic}")
     return EXIT_OK
 
