@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitorlink.cli.output import EXIT_OK, EXIT_QUARANTINED, EXIT_SOURCE_FAILED, console, stage
+from monitorlink.cli.output import EXIT_ERROR, EXIT_OK, EXIT_QUARANTINED, EXIT_SOURCE_FAILED, console, stage
 from monitorlink.core.config import SOURCE_NAMES, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -64,7 +65,9 @@ def run(
         settings = dataclasses.replace(settings, landing_root=simulation.landing)
     outcome = _run_sources(settings, selected, simulation, force)
     _print_outcome(settings, outcome)
-    return EXIT_SOURCE_FAILED if outcome.failures else EXIT_OK
+    if outcome.failures:
+        return EXIT_SOURCE_FAILED
+    return EXIT_ERROR if outcome.build_error else EXIT_OK
 
 
 @dataclasses.dataclass
@@ -115,6 +118,9 @@ def _run_sources(
             outcome.announced = {name: len(events.announce(settings, name)) for name in selected}
             step.done(", ".join(f"{name} {count}" for name, count in outcome.announced.items()))
         outcome.build, outcome.build_error = _build_step(settings, build)
+        if outcome.build is None:
+            outcome.alerts = "not checked (no new warehouse)"
+            return outcome
         with stage("checking alerts") as step:
             outcome.alerts = alert_counts(alerts.check(settings))
             step.done(outcome.alerts)
@@ -129,7 +135,8 @@ def _attempt(settings: Settings, outcome: _RunOutcome, name: str, work: Callable
     try:
         work()
     except Exception as error:  # any failure of one source: the others still run
-        outcome.failures[name] = f"{type(error).__name__}: {error}" if not str(error) else str(error)
+        outcome.failures[name] = str(error) or type(error).__name__
+        logging.getLogger(__name__).info("%s failed", name, exc_info=True)  # the traceback, with -v
         alerts.pipeline_failed(settings, pipeline, "land", outcome.failures[name])
     else:
         alerts.pipeline_succeeded(settings, pipeline)
@@ -281,6 +288,7 @@ def notifying(settings: Settings) -> contextlib.AbstractContextManager[object]:
 
 
 def alert_counts(transitions: list[dict[str, object]]) -> str:
+    """One line for a check's alert transitions: opened per kind, and how many resolved."""
     opened = Counter(str(t["kind"]) for t in transitions if t["event_type"] == "alert_opened")
     resolved = sum(1 for t in transitions if t["event_type"] == "alert_resolved")
     parts = [f"{count} {kind}" for kind, count in sorted(opened.items())]
@@ -288,6 +296,7 @@ def alert_counts(transitions: list[dict[str, object]]) -> str:
 
 
 def _warn_dev_mode() -> None:
+    """Say loudly when pseudonyms use the public development key (fit for simulated data only)."""
     from monitorlink.core import pseudonym
 
     if pseudonym.dev_mode() and not os.environ.get(pseudonym.KEY_VARIABLE):
