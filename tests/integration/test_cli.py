@@ -87,7 +87,7 @@ def test_what_landed_was_built_and_each_failure_opened_an_alert(partial_run: tup
     _, _, home = partial_run
     with duckdb.connect(str(home / "warehouse" / "analysts" / "monitorlink.duckdb"), read_only=True) as db:
         trajectories = db.sql("select count(*) from main.fct_trajectory_flow").fetchone()
-        offers = db.sql("select count(*) from main.fct_availability_current").fetchone()
+        offers = db.sql("select count(*) from published.fct_availability_current").fetchone()
     assert trajectories is not None and trajectories[0] > 0, "the file sources were built"
     assert offers is not None and offers[0] > 0, "the snapshot that could be read was built"
     with environment({"MONITORLINK_HOME": str(home)}):
