@@ -61,9 +61,9 @@ def _warehouse(
         )
         db.execute(
             "create table fct_source_freshness as select * from (values"
-            " ('tmsd', $landed::timestamp, $period::varchar, 92, 31),"
-            " ('cbs', $landed::timestamp, '2025JJ00', 183, 60))"
-            " as t(source, last_landed_at, newest_period, expected_every_days, grace_days)",
+            " ('tmsd', $landed::timestamp, $period::varchar, 92, 31, 45),"
+            " ('cbs', $landed::timestamp, '2025JJ00', 183, 60, 365))"
+            " as t(source, last_landed_at, newest_period, expected_every_days, grace_days, lag_days)",
             {"landed": tmsd_landed.replace(tzinfo=None), "period": tmsd_period},
         )
         db.execute(

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import duckdb
+import jinja2
 import pytest
 import yaml
 
 from connectors import tmsd
 from monitorlink.core.config import PROJECT_ROOT, Settings
+from monitorlink.core.contracts import period_end
 from monitorlink.core.lake import Lake
 from monitorlink.ingest.deliveries import DeliveryProcessor
 from monitorlink.ingest.sources import SOURCES, source
 from monitorlink.ops.status import freshness
+from monitorlink.warehouse import build
 from tests.factories import tmsd_file, tmsd_row
 
 
@@ -61,12 +68,79 @@ def test_a_source_that_never_landed_is_late(settings: Settings) -> None:
 def test_the_dbt_projects_default_for_hand_runs_is_the_contracts_policy() -> None:
     """The build passes each contract's policy to dbt; dbt run by hand falls back to this copy of it.
 
-    dbt carries rhythm and grace, `[every, grace]`; once it carries the lag too, `[every, grace, lag]`.
+    dbt carries the whole policy, `[every, grace, lag]`: `fct_source_freshness` judges both clocks.
     """
     project = yaml.safe_load((PROJECT_ROOT / "dbt" / "dbt_project.yml").read_text(encoding="utf-8"))
     default = {name: tuple(days) for name, days in project["vars"]["source_sla_days"].items()}
     assert set(default) == {s.name for s in SOURCES}
     for name, days in default.items():
         policy = source(name).freshness
-        assert len(days) in (2, 3)
-        assert days == (policy.every_days, policy.grace_days, policy.lag_days)[: len(days)], name
+        assert days == (policy.every_days, policy.grace_days, policy.lag_days), name
+    assert default["tmsd"] == (92, 31, 45) and default["cbs"] == (183, 60, 365)
+    assert default["availability"] == (1, 1, 0)
+
+
+def test_the_build_passes_dbt_every_sources_whole_policy(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[list[str]] = []
+
+    def run(command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    build.run_dbt(settings, ["compile"], settings.home / "scratch.duckdb", "target")
+    (command,) = commands
+    variables = json.loads(command[command.index("--vars") + 1])
+    assert variables["source_sla_days"] == {
+        "tmsd": [92, 31, 45],
+        "chain": [31, 14, 15],
+        "education": [92, 31, 45],
+        "cbs": [183, 60, 365],
+        "availability": [1, 1, 0],
+    }
+
+
+# The last day of each period, by hand: quarters, months, half years and years end on their last day (a
+# leap February on the 29th); a day is itself; what is not a period, or names a month, quarter or day that
+# does not exist, is None.
+PERIOD_ENDS = [
+    ("2024Q1", date(2024, 3, 31)),
+    ("2024Q3", date(2024, 9, 30)),
+    ("2024KW04", date(2024, 12, 31)),
+    ("2024-02", date(2024, 2, 29)),
+    ("2025MM02", date(2025, 2, 28)),
+    ("2025MM03", date(2025, 3, 31)),
+    ("2024HJ01", date(2024, 6, 30)),
+    ("2024HJ02", date(2024, 12, 31)),
+    ("2025JJ00", date(2025, 12, 31)),
+    ("2025", date(2025, 12, 31)),
+    ("2026-08-14", date(2026, 8, 14)),
+    (" 2024Q4\n", date(2024, 12, 31)),
+    ("2024-02-30", None),
+    ("2024MM13", None),
+    ("2024MM00", None),
+    ("2024KW05", None),
+    ("2024Q0", None),
+    ("2024HJ03", None),
+    ("0000JJ00", None),
+    ("2024-7", None),
+    ("v4", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("period", "end"), PERIOD_ENDS)
+def test_a_period_ends_on_the_same_day_in_python_and_in_dbt(period: str, end: date | None) -> None:
+    """dbt's macro `period_end` (fct_source_freshness) dates a period as `contracts.period_end` does."""
+    assert period_end(period) == end
+    assert duckdb.execute(
+        f"select {_dbt_period_end('p')} from (select ?::varchar as p)", [period]
+    ).fetchone() == (end,)
+
+
+def _dbt_period_end(column: str) -> str:
+    """The SQL dbt's `period_end` macro makes of `column` (plain Jinja: it needs nothing of dbt's)."""
+    template = (PROJECT_ROOT / "dbt" / "macros" / "period_end.sql").read_text(encoding="utf-8")
+    return str(jinja2.Environment().from_string(template).module.period_end(column))  # type: ignore[attr-defined]

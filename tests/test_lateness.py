@@ -458,6 +458,7 @@ def _warehouse_from(settings: Settings, now: datetime) -> None:
             r.newest_period,
             r.every_days,
             r.grace_days,
+            r.lag_days,
         )
         for r in freshness(settings, now)
     ]
@@ -465,9 +466,9 @@ def _warehouse_from(settings: Settings, now: datetime) -> None:
         db.execute("create schema published")
         db.execute(
             "create table published.fct_source_freshness (source varchar, last_landed_at timestamp,"
-            " newest_period varchar, expected_every_days integer, grace_days integer)"
+            " newest_period varchar, expected_every_days integer, grace_days integer, lag_days integer)"
         )
-        db.executemany("insert into published.fct_source_freshness values (?, ?, ?, ?, ?)", rows)
+        db.executemany("insert into published.fct_source_freshness values (?, ?, ?, ?, ?, ?)", rows)
         db.execute(
             "create table published.fct_offer_wait_norm (offer_key varchar, provider_name varchar,"
             " offer_name varchar, wait_weeks double, norm_weeks double, herstelplan_required boolean)"

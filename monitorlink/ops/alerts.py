@@ -26,7 +26,7 @@ from monitorlink.core.contracts import Freshness, period_end
 from monitorlink.core.lake import Lake
 from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.events import lake_batches
-from monitorlink.ingest.sources import DELIVERY_SOURCES, EVENT_SOURCES, SOURCES
+from monitorlink.ingest.sources import DELIVERY_SOURCES, EVENT_SOURCES
 from monitorlink.ops.alert_store import AlertStore, Condition
 
 log = logging.getLogger(__name__)
@@ -63,16 +63,17 @@ def norm_breaches(connection: duckdb.DuckDBPyConnection) -> list[Condition]:
 def late_sources(connection: duckdb.DuckDBPyConnection, now: datetime) -> list[Condition]:
     """Sources late on either clock of their policy, and providers whose availability lags the feed.
 
-    The verdict and its reason are `Freshness.late_reason`, the ones `monitorlink status` gives; the
-    landing and the newest period are the warehouse's.
+    The verdict and its reason are `Freshness.late_reason` at `now`, the ones `monitorlink status` gives;
+    the landing, the newest period and the policy are the warehouse's (not its `is_late`, which is as of
+    the build).
     """
     late = []
     rows = connection.execute(
-        "select source, last_landed_at, newest_period, expected_every_days, grace_days"
+        "select source, last_landed_at, newest_period, expected_every_days, grace_days, lag_days"
         " from published.fct_source_freshness order by source"
     ).fetchall()
-    for source, landed_at, newest, every, grace in rows:
-        late += _late_source(source, _as_utc(landed_at), newest, _policy(source, every, grace), now)
+    for source, landed_at, newest, every, grace, lag in rows:
+        late += _late_source(source, _as_utc(landed_at), newest, _policy(every, grace, lag), now)
     stale = connection.execute(
         "select provider_name, last_measured_at, days_behind_feed"
         " from published.fct_availability_provider_freshness where is_stale order by provider_name"
@@ -88,13 +89,9 @@ def late_sources(connection: duckdb.DuckDBPyConnection, now: datetime) -> list[C
     return late
 
 
-def _policy(source: str, every: int, grace: int) -> Freshness:
-    """The policy dbt was built with (each contract's, passed by the build) plus the contract's lag.
-
-    dbt's `source_sla_days` carries rhythm and grace only, so the lag comes from the contract itself.
-    """
-    lag = next((s.freshness.lag_days for s in SOURCES if s.name == source), 0)
-    return Freshness(int(every), int(grace), lag)
+def _policy(every: int, grace: int, lag: int) -> Freshness:
+    """The policy dbt was built with: each contract's `freshness`, passed by the build (`source_sla_days`)."""
+    return Freshness(int(every), int(grace), int(lag))
 
 
 def _late_source(

@@ -148,8 +148,10 @@ def run_dbt(
     variables = {
         "wait_norm_months": settings.wait_norm_months,
         "suppression_threshold": settings.suppression_threshold,
-        # each source's freshness policy, from its contract: [expected every N days, grace days]
-        "source_sla_days": {s.name: [s.freshness.every_days, s.freshness.grace_days] for s in SOURCES},
+        # each source's freshness policy, from its contract: [expected every N days, grace days, lag days]
+        "source_sla_days": {
+            s.name: [s.freshness.every_days, s.freshness.grace_days, s.freshness.lag_days] for s in SOURCES
+        },
         "lake_inputs": lake_inputs(settings.lake_root, _build_dir(settings)),
     }
     command = [
