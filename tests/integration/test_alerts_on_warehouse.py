@@ -9,8 +9,11 @@ and every alert that must be open is worked out from the inputs, not from the al
   a scope-period alerts when its newest delivery (re-deliveries ignored) is one the manifest quarantines;
 - `norm_breach`: from the two snapshot JSON files, read by the KPI's written definition
   (tests/availability_truth.py);
-- `source_late`: every source landed minutes ago, so none is late; a provider is late when its newest
-  current figure lags the newest figure of the snapshots by more than 7 days (tests/availability_truth.py).
+- `source_late`: every source landed minutes ago, so none is late by when it last landed; by the age of
+  its newest data, a source is late once the newest period the simulator delivered (Twente 2019–2025) or
+  the newest figure of the snapshots (14 Aug 2026) ended more than every + lag + grace days (its contract's
+  `freshness`) ago, worked out here by hand; a provider is late when its newest current figure lags the
+  newest figure of the snapshots by more than 7 days (tests/availability_truth.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +111,58 @@ def test_every_youth_offer_owing_a_herstelplan_has_one_norm_alert(
     assert all(a.details["norm_weeks"] == pytest.approx(4 * 4.345) for a in opened)
 
 
-def test_only_providers_that_lag_the_feed_are_late(checked: dict[str, alert_store.Alert]) -> None:
-    late = {alert.subject: alert for alert in _of_kind(checked, alerts.SOURCE_LATE)}
+#: The newest period of each source's data after the run, with its last day: the simulator's quarters,
+#: months and years up to 2025, and the day of the newest figure in the snapshots (SNAPSHOT_AUG_14).
+NEWEST_DATA = {
+    "availability": ("2026-08-14", date(2026, 8, 14)),
+    "tmsd": ("2025Q4", date(2025, 12, 31)),
+    "chain": ("2025-12", date(2025, 12, 31)),
+    "education": ("2025Q4", date(2025, 12, 31)),
+    "cbs": ("2025JJ00", date(2025, 12, 31)),
+}
+
+
+def _policies() -> dict[str, tuple[int, int, int]]:
+    """Source → (every, lag, grace) days, from the contract files' `freshness` (lag 0 when not given)."""
+    policies = {}
+    for path in (PROJECT_ROOT / "contracts").glob("*.yaml"):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        source = "education" if document["name"].startswith("education_") else document["name"]
+        policy = document["freshness"]
+        policies[source] = (policy["every_days"], policy.get("lag_days", 0), policy["grace_days"])
+    return policies
+
+
+def test_sources_with_old_data_and_providers_that_lag_the_feed_are_late(
+    checked: dict[str, alert_store.Alert],
+) -> None:
+    late = _of_kind(checked, alerts.SOURCE_LATE)
+    providers = {a.subject: a for a in late if a.subject.startswith("availability/")}
+    sources = {a.subject: a for a in late if "/" not in a.subject}
+    assert len(providers) + len(sources) == len(late), [a.subject for a in late]
+
     behind = stale_providers(SNAPSHOT_AUG_06, SNAPSHOT_AUG_14)
-    assert set(late) == {f"availability/{provider}" for provider in behind}, "no source is late"
-    assert {s: a.details["days_behind_feed"] for s, a in late.items()} == {
+    assert {s: a.details["days_behind_feed"] for s, a in providers.items()} == {
         f"availability/{provider}": days for provider, days in behind.items()
     }
+
+    policies = _policies()
+    now = datetime.now(UTC)
+    expected = {
+        source
+        for source, (_, until) in NEWEST_DATA.items()
+        if now - datetime.combine(until + timedelta(days=1), time(), UTC)
+        > timedelta(days=sum(policies[source]))
+    }
+    assert {"tmsd", "chain", "education", "availability"} <= expected, "2025 and August 2026 are long gone"
+    assert set(sources) == expected
+    for source, alert in sources.items():
+        period, until = NEWEST_DATA[source]
+        every, lag, grace = policies[source]
+        assert (alert.details["newest_period"], alert.details["data_until"]) == (period, until.isoformat())
+        reason = alert.details["reason"]
+        assert reason.startswith(f"newest data ends {until.isoformat()}, "), reason
+        assert f"(policy: every {every} + lag {lag} + grace {grace})" in reason, reason
+        assert "no delivery" not in reason, "every source landed minutes ago"
+        assert source in alert.summary and reason in alert.summary, alert.summary
     assert _of_kind(checked, alerts.PIPELINE_FAILURE) == [], "no pipeline ran under Airflow"

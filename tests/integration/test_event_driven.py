@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -236,9 +237,26 @@ def test_status_reports_every_source_for_machines(platform: Settings) -> None:
     rows = {row["source"]: row for row in report["sources"]}
     assert set(rows) == {"availability", "tmsd", "chain", "education", "cbs"}
     tmsd = rows["tmsd"]
-    assert (tmsd["batches"], tmsd["unannounced"], tmsd["late"]) == (len(FIRST), 0, False)
+    assert (tmsd["batches"], tmsd["unannounced"]) == (len(FIRST), 0)
+    # landed just now, so on time by the landing clock (tmsd.v1.yaml: every 92 days + grace 31) ...
     assert tmsd["sla_hours"] == (92 + 31) * 24 and tmsd["age_hours"] < 1
-    assert rows["chain"]["late"] and rows["chain"]["last_batch"] is None, "never landed is late"
+    # ... but its newest quarter, 2023Q3, ended years ago: late by the data clock (+ lag 45 days)
+    assert (tmsd["newest_period"], tmsd["data_until"], tmsd["data_sla_days"]) == (
+        "2023Q3",
+        "2023-09-30",
+        92 + 45 + 31,
+    )
+    ended = datetime(2023, 10, 1, tzinfo=UTC)
+    assert tmsd["data_age_days"] == pytest.approx(
+        (datetime.now(UTC) - ended).total_seconds() / 86_400, abs=0.1
+    )
+    assert tmsd["late"] and tmsd["late_reason"].startswith("newest data ends 2023-09-30, ")
+    assert "(policy: every 92 + lag 45 + grace 31)" in tmsd["late_reason"]
+    assert "no delivery" not in tmsd["late_reason"], "the landing clock is not what makes it late"
+    chain = rows["chain"]
+    assert chain["late"] and chain["last_batch"] is None, "never landed is late"
+    assert chain["data_sla_days"] == 31 + 15 + 14, "chain.v1.yaml: every 31 + lag 15 + grace 14"
+    assert (chain["late_reason"], chain["newest_period"], chain["data_until"]) == ("never landed", None, None)
     assert report["ingester_pending_events"] == 0 and report["dag_runs"] == []
 
 

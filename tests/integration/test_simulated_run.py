@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -284,17 +286,64 @@ def test_the_docs_site_has_lineage_from_every_source_to_the_marts_and_every_defi
     assert (run.settings.home / "dbt" / "docs" / "index.html").exists()
 
 
-def test_every_source_is_fresh_right_after_the_run(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
-    """Each source's policy is the one its contract files state (read here from the YAML itself)."""
-    assert main(["freshness", "--json"]) == 0
-    results = {r["source"]: r for r in json.loads(capsys.readouterr().out)}
+#: The newest data each source holds after the run, with the last day it covers: the simulator delivers
+#: Twente 2019–2025 (TMSD and education quarters, chain months, CBS years: `monitorlink/simulator`), and
+#: the newest figure in the shipped availability snapshots is dated 14 Aug 2026 (snapshot_2026-08-14.json).
+NEWEST_DATA = {
+    "availability": ("2026-08-14", "2026-08-14"),
+    "tmsd": ("2025Q4", "2025-12-31"),
+    "chain": ("2025-12", "2025-12-31"),
+    "education": ("2025Q4", "2025-12-31"),
+    "cbs": ("2025JJ00", "2025-12-31"),
+}
+
+
+def _contract_policies() -> dict[str, tuple[int, int, int]]:
+    """Source → (every, grace, lag) days, read from the contract YAML files themselves (lag defaults to 0)."""
     policies = {}
     for path in (PROJECT_ROOT / "contracts").glob("*.yaml"):
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
         source = "education" if document["name"].startswith("education_") else document["name"]
-        policies[source] = (document["freshness"]["every_days"], document["freshness"]["grace_days"])
-    assert {name: (r["every_days"], r["grace_days"]) for name, r in results.items()} == policies
-    assert not any(r["late"] for r in results.values()) and all(r["age_hours"] < 1 for r in results.values())
+        policy = document["freshness"]
+        policies[source] = (policy["every_days"], policy["grace_days"], policy.get("lag_days", 0))
+    return policies
+
+
+def test_right_after_the_run_only_the_data_clock_can_make_a_source_late(
+    run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every source landed minutes ago, so the landing clock finds none late; the data clock judges the
+    newest period of each (NEWEST_DATA) against every + lag + grace from its contract, by hand here: the
+    simulated 2025 data and the August snapshots are late by now, CBS's yearly figures not (until
+    2027-09-01). `freshness` exits 5 when a source is late, 0 when none is."""
+    before = datetime.now(UTC)
+    code = main(["freshness", "--json"])
+    after = datetime.now(UTC)
+    results = {r["source"]: r for r in json.loads(capsys.readouterr().out)}
+    policies = _contract_policies()
+    assert {
+        name: (r["every_days"], r["grace_days"], r["lag_days"]) for name, r in results.items()
+    } == policies
+    assert all(r["age_hours"] < 1 for r in results.values()), "every source landed within the hour"
+    assert {name: (r["newest_period"], r["data_until"]) for name, r in results.items()} == NEWEST_DATA
+    late = {}
+    for name, result in results.items():
+        every, grace, lag = policies[name]
+        ended = datetime.combine(date.fromisoformat(NEWEST_DATA[name][1]) + timedelta(days=1), time(), UTC)
+        oldest, youngest = ((moment - ended).total_seconds() / 86_400 for moment in (after, before))
+        assert youngest - 0.05 <= result["data_age_days"] <= oldest + 0.05, name
+        limit = every + lag + grace
+        assert (youngest > limit) == (oldest > limit), f"{name} is on the edge of its policy: try again"
+        late[name] = youngest > limit
+        assert result["late"] == late[name], name
+        reason = result["late_reason"]
+        if late[name]:
+            assert reason.startswith(f"newest data ends {NEWEST_DATA[name][1]}, "), reason
+            assert f"(policy: every {every} + lag {lag} + grace {grace})" in reason, reason
+            assert "no delivery" not in reason and "never landed" not in reason, reason
+        else:
+            assert reason is None, reason
+    assert code == (5 if any(late.values()) else 0)
     with connect_readonly(run.settings) as db:
         sources = db.sql("select source, deliveries from fct_source_freshness order by source").fetchall()
         stale = db.sql("select count(*) from fct_availability_provider_freshness where is_stale").fetchone()
@@ -303,14 +352,50 @@ def test_every_source_is_fresh_right_after_the_run(run: Run, capsys: pytest.Capt
     assert stale is not None and stale[0] > 0, "the real snapshots have providers that stopped updating"
 
 
+def _plain_table(output: str, title: str) -> list[dict[str, str]]:
+    """The rows of one table as the CLI prints tables off a terminal: a `# title` line, a tab-separated
+    header line, then one tab-separated line per row."""
+    lines = output.splitlines()
+    (start,) = [i for i, line in enumerate(lines) if line.startswith(f"# {title}")]
+    header = lines[start + 1].split("\t")
+    rows = []
+    for line in lines[start + 2 :]:
+        cells = line.split("\t")
+        if len(cells) != len(header):
+            break
+        rows.append(dict(zip(header, cells, strict=True)))
+    return rows
+
+
 def test_the_summary_shows_every_source_and_the_broker_is_stopped_again(run: Run) -> None:
+    """Off a terminal the run prints one line per stage and its tables as tab-separated lines; the counts
+    are the simulator's (its files, and the files its manifest says must be quarantined)."""
     assert "snapshot_2026-08-14.json" in run.output and "152" in run.output
-    assert "Deliveries per source" in run.output
-    for source in ("tmsd", "chain", "education", "cbs"):
-        assert f"│ {source} " in run.output
+    manifest = json.loads((run.simulation.root / "manifest.json").read_text(encoding="utf-8"))
+    quarantined = {
+        source: {
+            d["file"] for d in manifest["defects"] if d["source"] == source and d["expect"] == "quarantine"
+        }
+        for source in ("tmsd", "chain", "education", "cbs")
+    }
+    assert all(quarantined[source] for source in run.simulation.files), "every file source has some"
+    for source, files in run.simulation.files.items():
+        counts = f"{files} new deliveries, {len(quarantined[source])} quarantined"
+        stage = rf"^{source}: landing: {counts} \(\d+\.\d s\)$"
+        assert re.search(stage, run.output, re.MULTILINE), stage
+    assert "│" not in run.output and "┃" not in run.output, "no box-drawn tables off a terminal"
+    rows = {row["source"]: row for row in _plain_table(run.output, "Deliveries per source")}
+    assert list(rows) == ["tmsd", "chain", "education", "cbs"]
+    assert {source: int(row["quarantined"]) for source, row in rows.items()} == {
+        source: len(files) for source, files in quarantined.items()
+    }
+    assert {source: int(rows[source]["new"]) for source in run.simulation.files} == run.simulation.files
+    for source in run.simulation.files:
+        rules = {d["rule"] for d in manifest["defects"] if d["file"] in quarantined[source]}
+        assert all(f"{rule} ×" in rows[source]["rules (deliveries)"] for rule in rules), rows[source]
+    assert "gemeente_code_known ×" in rows["tmsd"]["rules (deliveries)"]
     assert "DEV MODE" in run.output
     assert "Headline KPIs, Twente" in run.output and "per 1,000" in run.output
-    assert "quarantined: gemeente_code_known" in run.output.replace("\n", " ")
     assert not broker.state(run.settings).running
 
 
