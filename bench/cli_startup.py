@@ -81,9 +81,7 @@ def main() -> int:
             question="How much longer than starting Python does a monitorlink command take to answer?",
             measured_label=label,
             baseline_label="`python -c pass`",
-            meaning="a fresh process answering ÷ a fresh interpreter doing nothing: the difference is "
-            "monitorlink's imports and start-up (GX, pandas, dbt and Kafka's client load only in the "
-            "commands that use them).",
+            meaning="what monitorlink adds, in a fresh process, to a bare interpreter's start.",
         )
         for name, label in LABELS.items()
     ]
