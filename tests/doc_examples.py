@@ -269,6 +269,31 @@ def help_argv(command: Command) -> list[str]:
     return [*command.words, "--help"]
 
 
+def parse_problem(command: Command) -> str | None:
+    """Parse a `monitorlink` line as the command line would, without running it: an unknown option or
+    subcommand, or a value of the wrong type, is the usage error it would be (`--help` hides those)."""
+    import typer
+
+    from monitorlink.cli.main import app
+
+    group = typer.main.get_command(app)
+    try:
+        context = group.make_context("monitorlink", command.words[1:])
+        rest = [*getattr(context, "_protected_args", []), *context.args]
+        current: Any = group
+        while rest and hasattr(current, "resolve_command"):
+            name, current, rest = current.resolve_command(context, rest)
+            context = current.make_context(name, rest, parent=context)
+            rest = (
+                [*getattr(context, "_protected_args", []), *context.args]
+                if hasattr(current, "commands")
+                else []
+            )
+    except Exception as error:  # the parser's own usage errors, whatever their class
+        return f"`{' '.join(command.words)}` does not parse: {error}"
+    return None
+
+
 def options_missing_from_help(command: Command, help_text: str) -> list[str]:
     """The long options the example uses that the command's help does not mention."""
     used = [word.split("=")[0] for word in command.words if word.startswith("--") and word != "--help"]

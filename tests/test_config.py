@@ -20,6 +20,7 @@ INTEGERS = [
     ("MONITORLINK_DELIVERY_CHUNK", "delivery_chunk", 1, 10000),
     ("MONITORLINK_HTTP_RETRIES", "http_retries", 0, 20),
     ("MONITORLINK_SUPERSET_PORT", "superset_port", 1, 65535),
+    ("MONITORLINK_AIRFLOW_PORT", "airflow_port", 1, 65535),
 ]
 #: (variable, field, exclusive lower bound, inclusive upper bound).
 FLOATS = [
@@ -252,3 +253,19 @@ def test_require_lake_follows_the_lake_root_variable(tmp_path: Path, monkeypatch
     lake.mkdir()
     monkeypatch.setenv("MONITORLINK_LAKE_ROOT", str(lake))
     require_lake(load_settings())
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [("1", True), ("yes", True), ("ON", True), ("", False), ("0", False)]
+)
+def test_the_dev_mode_flag_takes_the_usual_spellings(
+    value: str, on: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", value)
+    assert load_settings().dev_mode is on
+
+
+def test_a_dev_mode_that_is_no_flag_is_refused_not_taken_as_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITORLINK_DEV_MODE", "ja")
+    with pytest.raises(ConfigError, match=r"^MONITORLINK_DEV_MODE='ja' is not a flag \(allowed: 1, true"):
+        load_settings()

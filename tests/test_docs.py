@@ -22,9 +22,11 @@ from tests.doc_examples import (
     KNOWN_LANGUAGES,
     SHELL_LANGUAGES,
     SKIPS,
+    Command,
     blocks,
     commands,
     missing_make_targets,
+    parse_problem,
     yaml_entries_not_in_the_repository,
 )
 
@@ -155,6 +157,31 @@ def test_every_make_target_of_the_examples_exists() -> None:
         if command.words[:1] == ["make"] and missing_make_targets(command)
     ]
     assert missing == []
+
+
+def test_every_monitorlink_line_of_the_examples_parses() -> None:
+    """Options, subcommands and typed values as the command line parses them (`--help` would hide them)."""
+    wrong = [
+        f"{command.where}: {problem}"
+        for block in blocks()
+        if block.language in SHELL_LANGUAGES
+        for command in commands(block)
+        if command.words[:1] and command.words[0].endswith("monitorlink")
+        if (problem := parse_problem(command))
+    ]
+    assert wrong == []
+
+
+def test_the_parse_check_catches_a_wrong_option_and_value() -> None:
+    block = next(block for block in blocks() if block.language in SHELL_LANGUAGES)
+    for text in (
+        "monitorlink run --bogus",
+        "monitorlink quality report --limit many",
+        "monitorlink broker restart",
+    ):
+        command = Command(block, 1, text, None, "")
+        assert parse_problem(command), text
+    assert parse_problem(Command(block, 1, "monitorlink quality report --limit 5", None, "")) is None
 
 
 def test_every_skip_entry_still_excuses_an_example() -> None:

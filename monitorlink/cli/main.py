@@ -15,12 +15,13 @@ from typing import Annotated
 import typer
 
 from monitorlink.cli import pipelines, platform, quality, reports
-from monitorlink.cli.output import EXIT_ERROR, EXIT_OK, EXIT_USAGE, console
+from monitorlink.cli.output import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, console, styled
 
 EPILOG = (
     "Configuration: environment variables, listed in the README's 'Configuration' section. "
     "Exit codes: 0 done, 1 error, 2 wrong usage, 3 a source failed (the others landed), "
-    "4 deliveries quarantined (land), 5 a check found something (freshness, disclosure, alerts resolve)."
+    "4 deliveries quarantined (land), 5 a check found something (freshness, disclosure, alerts resolve), "
+    "130 interrupted."
 )
 
 app = typer.Typer(
@@ -99,18 +100,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
         result = app(args=arguments, prog_name="monitorlink", standalone_mode=False)
-    except typer.Exit as done:
-        return int(done.exit_code)
-    except typer.Abort:
-        console.print("aborted")
-        return EXIT_ERROR
+    except typer.Abort:  # Ctrl-C
+        console.print("interrupted")
+        return EXIT_INTERRUPTED
     except typer.TyperException as wrong:  # wrong usage: typer says what and shows the usage line
         wrong.show()  # type: ignore[attr-defined]
         return int(getattr(wrong, "exit_code", EXIT_USAGE))
     except Exception as error:  # one line, never a traceback (with -v the log has it)
         if logging.getLogger().isEnabledFor(logging.INFO):
             logging.getLogger("monitorlink").exception("command failed")
-        console.print(f"[bold red]error:[/bold red] {_one_line(error)}", soft_wrap=True, highlight=False)
+        console.print(styled("error:", "bold red", f" {_one_line(error)}"), soft_wrap=True, highlight=False)
         return EXIT_ERROR
     return int(result or 0)
 

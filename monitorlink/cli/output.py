@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.errors import MarkupError
 from rich.table import Table
 from rich.text import Text
 
@@ -27,6 +26,7 @@ EXIT_USAGE = 2
 EXIT_SOURCE_FAILED = 3
 EXIT_QUARANTINED = 4
 EXIT_CHECK_FAILED = 5
+EXIT_INTERRUPTED = 130
 
 
 class Output(Console):
@@ -53,18 +53,19 @@ class Output(Console):
 
 
 def _plain(cell: Any) -> str:
-    """A cell's text without markup or line breaks."""
-    if isinstance(cell, Text):
-        text = cell.plain
-    else:
-        try:
-            text = Text.from_markup(str(cell)).plain
-        except MarkupError:
-            text = str(cell)
+    """A cell's text without styles or line breaks (the console reads no markup: see `console`)."""
+    text = cell.plain if isinstance(cell, Text) else str(cell)
     return "; ".join(line for line in text.splitlines() if line)
 
 
-console = Output(soft_wrap=not sys.stdout.isatty())
+def styled(label: str, style: str, rest: str = "") -> Text:
+    """A styled label followed by plain text: messages, paths and reasons are never read as markup."""
+    return Text.assemble((label, style), rest)
+
+
+#: No markup: file names, reasons and errors print exactly as they are (`[error]`, `[tmsd, chain]` too);
+#: styles come from `styled` and `Text`.
+console = Output(soft_wrap=not sys.stdout.isatty(), markup=False)
 
 
 def table(title: str, columns: tuple[str, ...], right: tuple[str, ...] = ()) -> Table:
@@ -89,7 +90,7 @@ class Stage:
         self._status: Any = None
 
     def update(self, text: str) -> None:
-        """Progress within the stage; shown live on a terminal, summed up in the final line elsewhere."""
+        """Progress within the stage, shown live on a terminal (off one, only the final line is printed)."""
         if self._status is not None:
             self._status.update(f"{self.title}: {text}")
 
@@ -116,5 +117,5 @@ def stage(title: str) -> Iterator[Stage]:
         raise
     finally:
         seconds = time.monotonic() - started
-        outcome = "[red]failed[/red]" if failed else current.result
-        console.print(f"{title}: {outcome} ({seconds:.1f} s)", highlight=False)
+        outcome = ("failed", "red") if failed else current.result
+        console.print(Text.assemble(f"{title}: ", outcome, f" ({seconds:.1f} s)"), highlight=False)

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitorlink.cli.output import EXIT_ERROR, EXIT_OK, EXIT_QUARANTINED, EXIT_SOURCE_FAILED, console, stage
+from monitorlink.cli.output import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_QUARANTINED,
+    EXIT_SOURCE_FAILED,
+    Stage,
+    console,
+    stage,
+    styled,
+)
 from monitorlink.core.config import SOURCE_NAMES, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -65,9 +74,9 @@ def run(
         settings = dataclasses.replace(settings, landing_root=simulation.landing)
     outcome = _run_sources(settings, selected, simulation, force)
     _print_outcome(settings, outcome)
-    if outcome.failures:
-        return EXIT_SOURCE_FAILED
-    return EXIT_ERROR if outcome.build_error else EXIT_OK
+    if outcome.step_errors:
+        return EXIT_ERROR
+    return EXIT_SOURCE_FAILED if outcome.failures else EXIT_OK
 
 
 @dataclasses.dataclass
@@ -82,8 +91,9 @@ class _RunOutcome:
     stats: IngestStats | None = None
     announced: dict[str, int] = dataclasses.field(default_factory=dict)
     build: BuildResult | None = None
-    build_error: str | None = None
-    alerts: str = ""
+    #: steps after landing that failed (announce, build, alerts, summary), with their error
+    step_errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    alerts: str = "not checked"
 
 
 def _selected(only: list[str], skip: list[str]) -> list[str]:
@@ -97,34 +107,77 @@ def _selected(only: list[str], skip: list[str]) -> list[str]:
 def _run_sources(
     settings: Settings, selected: list[str], simulation: SimulationResult | None, force: bool
 ) -> _RunOutcome:
-    """Every selected source, each on its own; then announce, build on what landed, check alerts."""
-    from monitorlink.ingest import events
+    """Every selected source, each on its own; then announce, build on what landed, check alerts.
+
+    The broker is needed only by availability, the batch events and the Kafka alert notifier: a broker
+    that cannot start fails those, and the file sources still land and are built.
+    """
     from monitorlink.ingest.sources import DELIVERY_SOURCES, EVENT_SOURCES
-    from monitorlink.ops import alerts
     from monitorlink.simulator.cbs import CbsServer
-    from monitorlink.warehouse.build import build
 
     outcome = _RunOutcome(selected)
-    with broker_session(settings):
+    with contextlib.ExitStack() as stack:
+        broker_error = _enter_broker(stack, settings)
         for name in (name for name in selected if name in EVENT_SOURCES):
-            _attempt(settings, outcome, name, lambda: _pull_and_land(settings, outcome, force))
+            work = (
+                _failing(broker_error) if broker_error else lambda: _pull_and_land(settings, outcome, force)
+            )
+            _attempt(settings, outcome, name, work)
         cbs = CbsServer(simulation.cbs_tables) if simulation is not None else nullcontext()
         with cbs as server:
             if server is not None:
                 settings = dataclasses.replace(settings, cbs_v3_url=server.v3_url, cbs_v4_url=server.v4_url)
             for name in (name for name in selected if name in DELIVERY_SOURCES):
                 _attempt(settings, outcome, name, _lander(settings, outcome, name))
-        with stage("announcing batches") as step:
-            outcome.announced = {name: len(events.announce(settings, name)) for name in selected}
-            step.done(", ".join(f"{name} {count}" for name, count in outcome.announced.items()))
-        outcome.build, outcome.build_error = _build_step(settings, build)
-        if outcome.build is None:
-            outcome.alerts = "not checked (no new warehouse)"
-            return outcome
+        _after_landing(settings, outcome, broker_error)
+    return outcome
+
+
+def _enter_broker(stack: contextlib.ExitStack, settings: Settings) -> str | None:
+    """Start (or find) the broker for this run; its error, if it cannot be had."""
+    try:
+        stack.enter_context(broker_session(settings))
+    except Exception as error:  # a broker that does not start stops no file source
+        return f"broker unavailable: {error}"
+    return None
+
+
+def _failing(reason: str) -> Callable[[], None]:
+    """Work that can only fail, with `reason` (a source whose prerequisite is missing)."""
+
+    def work() -> None:
+        raise RuntimeError(reason)
+
+    return work
+
+
+def _after_landing(settings: Settings, outcome: _RunOutcome, broker_error: str | None) -> None:
+    """Announce, build and check alerts; a step that fails is recorded and ends the run with exit 1."""
+    from monitorlink.ingest import events
+    from monitorlink.ops import alerts
+    from monitorlink.warehouse.build import build
+
+    if broker_error:
+        outcome.step_errors["announce"] = broker_error
+    else:
+        try:
+            with stage("announcing batches") as step:
+                for name in outcome.selected:
+                    outcome.announced[name] = len(events.announce(settings, name))
+                step.done(", ".join(f"{name} {count}" for name, count in outcome.announced.items()))
+        except Exception as error:  # the lake is the outbox: `monitorlink replay` announces later
+            outcome.step_errors["announce"] = str(error) or type(error).__name__
+    try:
+        outcome.build = build_with_progress(settings, build)
+    except Exception as error:
+        outcome.step_errors["build"] = str(error) or type(error).__name__
+        return
+    try:
         with stage("checking alerts") as step:
             outcome.alerts = alert_counts(alerts.check(settings))
             step.done(outcome.alerts)
-    return outcome
+    except Exception as error:
+        outcome.step_errors["alerts"] = str(error) or type(error).__name__
 
 
 def _attempt(settings: Settings, outcome: _RunOutcome, name: str, work: Callable[[], None]) -> None:
@@ -181,16 +234,9 @@ def land_with_progress(settings: Settings, name: str) -> list[DeliveryOutcome]:
     return outcomes
 
 
-def _build_step(
-    settings: Settings, build: Callable[..., BuildResult]
-) -> tuple[BuildResult | None, str | None]:
-    """Build on whatever landed; a build that cannot run is reported, not raised, after the landing."""
-    from monitorlink.warehouse.build import BuildError
-
-    try:
-        return build_with_progress(settings, build), None
-    except BuildError as error:
-        return None, str(error)
+def _node_progress(step: Stage) -> Callable[[int, int], None]:
+    """dbt's nodes as a stage's progress: "120 of 318 nodes"."""
+    return lambda done, total: step.update(f"{done} of {total} nodes")
 
 
 def build_with_progress(
@@ -198,9 +244,7 @@ def build_with_progress(
 ) -> BuildResult:
     """dbt build with a node count on a terminal and one line at the end."""
     with stage("building the warehouse (dbt build)") as step:
-        result = build(
-            settings, select=select, on_node=lambda done, total: step.update(f"{done} of {total} nodes")
-        )
+        result = build(settings, select=select, on_node=_node_progress(step))
         step.done(
             f"{result.nodes_passed} nodes passed, published {result.published_path}"
             + (f" (selection: {result.selected})" if result.selected else "")
@@ -209,20 +253,23 @@ def build_with_progress(
 
 
 def _print_outcome(settings: Settings, outcome: _RunOutcome) -> None:
-    """The summary of what landed and was built, then every failure with the next step."""
+    """The summary of what landed and was built, then every failure with the next step (always printed)."""
     from monitorlink.ingest.stream import IngestStats
     from monitorlink.ops.summary import print_run_summary
 
     if outcome.build is not None:
-        print_run_summary(
-            settings,
-            outcome.pulled,
-            outcome.published,
-            outcome.stats or IngestStats(),
-            outcome.outcomes,
-            outcome.build,
-            console,
-        )
+        try:
+            print_run_summary(
+                settings,
+                outcome.pulled,
+                outcome.published,
+                outcome.stats or IngestStats(),
+                outcome.outcomes,
+                outcome.build,
+                console,
+            )
+        except Exception as error:  # a summary that cannot be read must not hide the failures below
+            outcome.step_errors["summary"] = str(error) or type(error).__name__
     console.print(
         f"Batch events on {settings.batch_topic}: "
         + (", ".join(f"{name} {count}" for name, count in outcome.announced.items()) or "none")
@@ -232,12 +279,21 @@ def _print_outcome(settings: Settings, outcome: _RunOutcome) -> None:
     skipped = [name for name in SOURCE_NAMES if name not in outcome.selected]
     if skipped:
         console.print(f"skipped (--only/--skip, MONITORLINK_SKIP_SOURCES): {', '.join(skipped)}")
-    if outcome.build_error:
-        console.print(f"[bold red]not built:[/bold red] {outcome.build_error}", soft_wrap=True)
+    _print_failures(settings, outcome)
+
+
+def _print_failures(settings: Settings, outcome: _RunOutcome) -> None:
+    """Each failed source with its error and next step, each failed step, and what the exit code means."""
     for name, reason in outcome.failures.items():
-        console.print(f"[bold red]{name} failed:[/bold red] {reason}", soft_wrap=True)
+        console.print(styled(f"{name} failed:", "bold red", f" {reason}"), soft_wrap=True)
         console.print(f"  next: {_next_step(name, settings)}", soft_wrap=True)
-    if outcome.failures:
+    for step, reason in outcome.step_errors.items():
+        console.print(styled(f"{step} failed:", "bold red", f" {reason}"), soft_wrap=True)
+    if outcome.step_errors:
+        console.print(
+            f"Not everything was done ({', '.join(outcome.step_errors)} failed). Exit code {EXIT_ERROR}."
+        )
+    elif outcome.failures:
         console.print(
             f"{len(outcome.failures)} of {len(outcome.selected)} sources failed "
             f"({', '.join(outcome.failures)}); the others landed and were built. "
@@ -301,8 +357,12 @@ def _warn_dev_mode() -> None:
 
     if pseudonym.dev_mode() and not os.environ.get(pseudonym.KEY_VARIABLE):
         console.print(
-            "[bold yellow]DEV MODE[/bold yellow]: pseudonyms use the public development key. "
-            f"Fine for simulated data only; set {pseudonym.KEY_VARIABLE} for real deliveries."
+            styled(
+                "DEV MODE",
+                "bold yellow",
+                ": pseudonyms use the public development key. "
+                f"Fine for simulated data only; set {pseudonym.KEY_VARIABLE} for real deliveries.",
+            )
         )
 
 
@@ -350,6 +410,16 @@ def simulate(
     return EXIT_OK
 
 
+def _delivery_source(name: str) -> None:
+    """A usage error (exit 2) unless `name` is landed delivery by delivery, listing those that are."""
+    from monitorlink.ingest.sources import DELIVERY_SOURCES
+
+    if name not in DELIVERY_SOURCES:
+        raise typer.BadParameter(
+            f"{name!r} is not a delivery source; those are {', '.join(DELIVERY_SOURCES)}"
+        )
+
+
 def land(
     source: Annotated[str, typer.Argument(help="a delivery source: tmsd, chain, education or cbs")],
     fail_on_quarantine: Annotated[
@@ -363,13 +433,9 @@ def land(
     new delivery was, so cron notices.
     """
     from monitorlink.ingest import events
-    from monitorlink.ingest.sources import DELIVERY_SOURCES
     from monitorlink.ops.summary import delivery_outcomes_table
 
-    if source not in DELIVERY_SOURCES:
-        raise typer.BadParameter(
-            f"{source!r} is not a delivery source; those are {', '.join(DELIVERY_SOURCES)}"
-        )
+    _delivery_source(source)
     settings = load_settings()
     _warn_dev_mode()
     outcomes = land_with_progress(settings, source)
@@ -453,14 +519,18 @@ def ingest(
 ) -> int:
     """Land availability events from Kafka in the lake (catch up, then stop; or follow) and announce them."""
     from monitorlink.ingest import availability, events
+    from monitorlink.ingest.consumer import stop_signals
     from monitorlink.ingest.sources import EVENT_SOURCES
     from monitorlink.ops import broker
 
     settings = load_settings()
-    broker.require(settings)
-    with stage("ingesting availability events") as step:
-        stats = availability.ingest(settings, follow=follow)
-        step.done(f"consumed {stats.consumed}")
+    with stop_signals() as stop:  # from the start: a SIGTERM while the broker comes up stops cleanly too
+        broker.require(settings)
+        with stage("ingesting availability events") as step:
+            stats = availability.ingest(settings, follow=follow, stop=stop)
+            step.done(
+                f"consumed {stats.consumed}, validated {stats.validated}, quarantined {stats.quarantined}"
+            )
     console.print(
         f"consumed {stats.consumed}, validated {stats.validated}, quarantined {stats.quarantined}, "
         f"re-deliveries skipped {stats.redelivered_skipped}"
@@ -500,7 +570,7 @@ def transform(
     chosen = _selected(source or [], []) if source else []
     settings = load_settings()
     with notifying(settings), stage("rebuilding (dbt build)") as step:
-        result = transformer.rebuild(settings, chosen)
+        result = transformer.rebuild(settings, chosen, on_node=_node_progress(step))
         step.done(f"{result.nodes_passed} nodes passed")
     console.print(
         f"published {result.published_path} (selection: {result.selected or 'everything'}, "
@@ -558,6 +628,7 @@ def _reprocess(
     from monitorlink.ops import transform as transformer
     from monitorlink.ops.summary import delivery_outcomes_table
 
+    _delivery_source(source)
     settings = load_settings()
     _warn_dev_mode()
     with stage(title) as step:
@@ -565,7 +636,7 @@ def _reprocess(
         step.done(f"{len(outcomes)} deliveries")
     console.print(delivery_outcomes_table(source, outcomes))
     with notifying(settings), stage("rebuilding (dbt build)") as step:
-        result = transformer.rebuild(settings, [source])
+        result = transformer.rebuild(settings, [source], on_node=_node_progress(step))
         step.done(f"{result.nodes_passed} nodes passed")
     return outcomes, result
 

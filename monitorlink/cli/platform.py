@@ -27,6 +27,7 @@ class BrokerAction(StrEnum):
 
 def broker(
     action: Annotated[BrokerAction, typer.Argument(help="start, stop or status")] = BrokerAction.status,
+    as_json: Json = False,
 ) -> int:
     """Manage the embedded Kafka-protocol broker (tansu) on 127.0.0.1."""
     from monitorlink.ops import broker as embedded
@@ -37,11 +38,14 @@ def broker(
         return EXIT_OK
     state = embedded.start(settings) if action is BrokerAction.start else embedded.state(settings)
     kind = "embedded tansu" if state.embedded else "external cluster (MONITORLINK_KAFKA_BOOTSTRAP)"
-    console.print(
-        f"broker {state.bootstrap}: {kind}, running={state.running}, healthy={state.healthy}, pid={state.pid}"
-        + (f", log {state.log_file}" if state.log_file else ""),
-        soft_wrap=True,
-    )
+    if as_json:
+        print_json(dataclasses.asdict(state))
+    else:
+        console.print(
+            f"broker {state.bootstrap}: {kind}, running={state.running}, healthy={state.healthy}, "
+            f"pid={state.pid}" + (f", log {state.log_file}" if state.log_file else ""),
+            soft_wrap=True,
+        )
     return EXIT_OK if state.healthy or action is BrokerAction.status else EXIT_ERROR
 
 

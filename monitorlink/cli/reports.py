@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from monitorlink.cli.output import EXIT_CHECK_FAILED, EXIT_OK, console, print_json, table
+from monitorlink.cli.output import EXIT_CHECK_FAILED, EXIT_OK, console, print_json, styled, table
 from monitorlink.core.config import Settings, load_settings, require_lake
 
 JSON_HELP = "machine-readable output (nothing cut, no colours)"
@@ -66,7 +66,7 @@ def status(as_json: Json = False) -> int:
     console.print(sources)
     for row in current.sources:
         if row.late_reason:
-            console.print(f"[red]{row.source} is LATE[/red]: {row.late_reason}", soft_wrap=True)
+            console.print(styled(f"{row.source} is LATE", "red", f": {row.late_reason}"), soft_wrap=True)
     alerts_line = (
         ", ".join(f"{kind} {count}" for kind, count in sorted(current.open_alerts.items())) or "none"
     )
@@ -128,7 +128,7 @@ def list_alerts(as_json: Json = False) -> int:
 
 
 @alerts.command("check")
-def check_alerts() -> int:
+def check_alerts(as_json: Json = False) -> int:
     """Check every alert condition now against the warehouse and the lake; open and resolve alerts."""
     from monitorlink.cli.pipelines import alert_counts, notifying
     from monitorlink.ops import alerts as alert_checks
@@ -136,7 +136,10 @@ def check_alerts() -> int:
     settings = existing_platform()
     with notifying(settings):
         transitions = alert_checks.check(settings)
-    console.print(f"alerts: {alert_counts(transitions)}")
+    if as_json:
+        print_json(transitions)
+    else:
+        console.print(f"alerts: {alert_counts(transitions)}")
     return EXIT_OK
 
 

@@ -62,6 +62,18 @@ def _env_int(name: str, default: int, minimum: int, maximum: int) -> int:
     return value
 
 
+#: Spellings of a switched-on and a switched-off flag (an empty or unset variable is off).
+_ON, _OFF = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def env_flag(name: str) -> bool:
+    """An on/off variable; anything else stops start-up, so `MONITORLINK_DEV_MODE=ja` is not silently off."""
+    text = os.environ.get(name, "").strip().lower()
+    if text not in (*_ON, *_OFF):
+        raise ConfigError(f"{name}={text!r} is not a flag (allowed: 1, true, yes, on or 0, false, no, off)")
+    return text in _ON
+
+
 def _env_float(name: str, default: float, above: float, maximum: float) -> float:
     """A number greater than `above` and at most `maximum` (durations and norms, where 0 means nothing).
 
@@ -126,6 +138,8 @@ class Settings:
     airflow_home: Path
     superset_home: Path
     superset_port: int
+    airflow_port: int
+    dev_mode: bool
     superset_venv: Path
     superset_metadata_uri: str | None
 
@@ -192,6 +206,8 @@ def load_settings() -> Settings:
         airflow_home=_env_path("AIRFLOW_HOME", home / "airflow"),
         superset_home=_env_path("MONITORLINK_SUPERSET_HOME", home / "superset"),
         superset_port=_env_int("MONITORLINK_SUPERSET_PORT", 8088, 1, 65535),
+        airflow_port=_env_int("MONITORLINK_AIRFLOW_PORT", 8080, 1, 65535),
+        dev_mode=env_flag("MONITORLINK_DEV_MODE"),
         superset_venv=_env_path("MONITORLINK_SUPERSET_VENV", PROJECT_ROOT / ".venv-superset"),
         superset_metadata_uri=os.environ.get("MONITORLINK_SUPERSET_METADATA_URI", "").strip() or None,
     )

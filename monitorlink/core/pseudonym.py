@@ -15,6 +15,8 @@ import hmac
 import os
 import re
 
+from monitorlink.core.config import env_flag
+
 KEY_VARIABLE = "MONITORLINK_PSEUDONYM_KEY"
 DEV_MODE_VARIABLE = "MONITORLINK_DEV_MODE"
 #: Public on purpose: data pseudonymised with it is only fit for simulated inputs.
@@ -40,7 +42,7 @@ def is_bsn(value: str) -> bool:
 
 def dev_mode() -> bool:
     """Whether the clearly marked development mode is on (simulated data only)."""
-    return os.environ.get(DEV_MODE_VARIABLE, "").strip() in ("1", "true", "yes")
+    return env_flag(DEV_MODE_VARIABLE)
 
 
 def pseudonym_key() -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -211,21 +212,35 @@ class _AllLanded:
         return not self.pending
 
 
-def ingest(settings: Settings, follow: bool = False, idle_seconds: float = 5.0) -> IngestStats:
+def ingest(
+    settings: Settings, follow: bool = False, idle_seconds: float = 5.0, stop: threading.Event | None = None
+) -> IngestStats:
     """Run the ingester: until the topic is idle, or as a service until SIGTERM with `follow`.
 
     SIGTERM is taken over first, before connecting and reading the ledger, so a stop during start-up
-    is as clean as one later.
+    is as clean as one later; a caller that took it over earlier (the command line, before it starts
+    the broker) passes its `stop` event instead.
     """
-    from monitorlink.ingest.consumer import run_consumer, stop_signals
+    from monitorlink.ingest.consumer import stop_signals
 
-    with stop_signals() as stop:
-        consumer = new_consumer(settings, settings.availability_topic)
-        try:
-            ingester = Ingester(Lake(settings.lake_root), feed(settings))
-            return run_consumer(consumer, ingester, idle_seconds=None if follow else idle_seconds, stop=stop)
-        finally:
-            consumer.close()
+    if stop is not None:
+        return _ingest_until(settings, follow, idle_seconds, stop)
+    with stop_signals() as installed:
+        return _ingest_until(settings, follow, idle_seconds, installed)
+
+
+def _ingest_until(
+    settings: Settings, follow: bool, idle_seconds: float, stop: threading.Event
+) -> IngestStats:
+    """Connect, read the ledger, then consume until idle (or, following, until `stop` is set)."""
+    from monitorlink.ingest.consumer import run_consumer
+
+    consumer = new_consumer(settings, settings.availability_topic)
+    try:
+        ingester = Ingester(Lake(settings.lake_root), feed(settings))
+        return run_consumer(consumer, ingester, idle_seconds=None if follow else idle_seconds, stop=stop)
+    finally:
+        consumer.close()
 
 
 def as_dicts(items: list[PulledSnapshot] | list[MessageRef]) -> list[dict[str, object]]:

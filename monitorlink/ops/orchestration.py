@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from monitorlink.core import services
-from monitorlink.core.config import PROJECT_ROOT, SOURCE_NAMES, Settings, batch_connection_id
+from monitorlink.core.config import PROJECT_ROOT, SOURCE_NAMES, Settings, batch_connection_id, load_settings
 from monitorlink.dashboards import access as dashboard_access
 from monitorlink.dashboards import assets as dashboards
 from monitorlink.dashboards import superset_service
@@ -49,8 +49,8 @@ def batch_connections(settings: Settings) -> dict[str, str]:
 
 
 def airflow_port() -> int:
-    """The port of Airflow's API server and UI (MONITORLINK_AIRFLOW_PORT, default 8080)."""
-    return int(os.environ.get("MONITORLINK_AIRFLOW_PORT", "8080"))
+    """The port of Airflow's API server and UI (MONITORLINK_AIRFLOW_PORT, default 8080, checked)."""
+    return load_settings().airflow_port
 
 
 def airflow_environment(settings: Settings) -> dict[str, str]:

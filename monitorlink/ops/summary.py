@@ -261,5 +261,6 @@ def print_run_summary(
         f"[bold]Quarantine reasons[/bold]: `monitorlink quality report`, the delivery logs "
         f"{lake.root}/raw/<source>/deliveries.jsonl and {lake.root}/quarantine/**/*.validation.json\n"
         "[bold]Operators[/bold]: `make up` starts the broker, the ingester, the landing watcher, Airflow "
-        "and Superset with the dashboards (http://127.0.0.1:8088) on 127.0.0.1"
+        "and Superset with the dashboards (http://127.0.0.1:8088) on 127.0.0.1",
+        markup=True,  # the bold labels; the rest is paths and counts of this platform
     )

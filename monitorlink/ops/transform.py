@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from monitorlink.core.config import Settings
 from monitorlink.ingest.sources import source
 from monitorlink.ops import alerts
-from monitorlink.warehouse.build import BuildResult, build
+from monitorlink.warehouse.build import BuildResult, OnNode, build
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,13 @@ def selection(sources: Iterable[str]) -> str | None:
     return " ".join([*selectors, OPERATIONS_SELECTOR]) if selectors else None
 
 
-def rebuild(settings: Settings, sources: Iterable[str]) -> BuildResult:
-    """Rebuild and publish what `sources` feed (everything when none), then run the alert checks."""
+def rebuild(settings: Settings, sources: Iterable[str], on_node: OnNode | None = None) -> BuildResult:
+    """Rebuild and publish what `sources` feed (everything when none), then run the alert checks.
+
+    `on_node` hears of each dbt node as it ends (the command line's progress).
+    """
     chosen = selection(sources)
-    result = build(settings, select=chosen)
+    result = build(settings, select=chosen, on_node=on_node)
     log.info("published %s (selection: %s) in %.1f s", result.published_path, chosen or "all", result.seconds)
     alerts.check(settings)
     return result

@@ -94,3 +94,33 @@ def test_what_landed_was_built_and_each_failure_opened_an_alert(partial_run: tup
         open_alerts = AlertStore(load_settings()).open_alerts().values()
     failures = {alert.subject for alert in open_alerts if alert.kind == "pipeline_failure"}
     assert failures == {"cbs/run", "availability/run"}
+
+
+def test_without_a_broker_file_sources_still_land_and_every_failure_is_named(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No broker, CBS unreachable, and nothing valid to build: each says so, and the exit code is 1."""
+    delivery = settings.landing_root / "tmsd" / "tmsd_jeugd_GM0153_2024Q1_v1.csv"
+    delivery.parent.mkdir(parents=True)
+    delivery.write_text("not a TMSD delivery\n", encoding="utf-8")
+    for name, value in {
+        "MONITORLINK_DEV_MODE": "1",
+        "MONITORLINK_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",  # a cluster nobody runs
+        "MONITORLINK_CBS_V3_URL": f"http://127.0.0.1:{free_port()}/v3",
+        "MONITORLINK_CBS_V4_URL": f"http://127.0.0.1:{free_port()}/v4",
+        "MONITORLINK_HTTP_RETRIES": "0",
+        "MONITORLINK_ALERT_NOTIFIERS": "log",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["run", "--only", "tmsd", "--only", "cbs"]) == 1
+    output = capsys.readouterr().out
+    assert "tmsd: landing: 1 new deliveries, 1 quarantined" in output, "the file source needs no broker"
+    log = settings.lake_root / "raw" / "tmsd" / "deliveries.jsonl"
+    assert [json.loads(line)["name"] for line in log.read_text(encoding="utf-8").splitlines()] == [
+        delivery.name
+    ]
+    assert "cbs failed:" in output and "monitorlink run --skip cbs" in output
+    assert "announce failed: broker unavailable" in output
+    assert "build failed: nothing to build from" in output
+    assert "Exit code 1" in output and "were built" not in output
+    assert "Traceback" not in output

@@ -35,6 +35,7 @@ from tests.doc_examples import (
     help_argv,
     missing_make_targets,
     options_missing_from_help,
+    parse_problem,
     skip_reason,
 )
 from tests.integration.conftest import UNSET, SimulatedRun
@@ -115,6 +116,9 @@ def _resolve(command: Command) -> str | None:
     if result.returncode != 0:
         shown = " ".join(help_argv(command))
         return f"{command.where}: `{shown}` exited {result.returncode}:\n{_output(result)}"
+    problem = parse_problem(command)
+    if problem:
+        return f"{command.where}: {problem}"
     missing = options_missing_from_help(command, result.stdout)
     if missing:
         return f"{command.where}: the help of `{' '.join(command.words[:3])}` has no {', '.join(missing)}"
