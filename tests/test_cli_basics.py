@@ -10,7 +10,7 @@ import pytest
 import typer
 
 from monitorlink.cli.main import app, main
-from monitorlink.cli.output import console, table
+from monitorlink.cli.output import console, stage, table
 from monitorlink.core.config import Settings
 from monitorlink.ops import alerts
 from monitorlink.ops.alert_store import AlertStore
@@ -89,3 +89,20 @@ def test_tables_off_a_terminal_are_tab_separated_and_never_cut(capsys: pytest.Ca
         "id\trules",
         f"{long_id}\trule_a ×2; rule_b ×1",
     ]
+
+
+def test_off_a_terminal_each_step_and_each_stage_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with stage("starting services") as step:
+        step.note("broker")
+        step.note("Airflow")
+        step.update("not shown off a terminal")
+        step.done("5 running")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["starting services: broker …", "starting services: Airflow …"]
+    assert len(lines) == 3 and lines[2].startswith("starting services: 5 running (")
+
+
+def test_a_failing_stage_says_so_and_the_error_goes_on(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(RuntimeError), stage("landing tmsd"):
+        raise RuntimeError("share not mounted")
+    assert capsys.readouterr().out.startswith("landing tmsd: failed (")

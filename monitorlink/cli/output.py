@@ -94,6 +94,13 @@ class Stage:
         if self._status is not None:
             self._status.update(f"{self.title}: {text}")
 
+    def note(self, text: str) -> None:
+        """A step of a long stage: live on a terminal, one line each elsewhere (each service `up` starts)."""
+        if self._status is not None:
+            self.update(text)
+        else:
+            console.print(f"{self.title}: {text} …", highlight=False)
+
     def done(self, result: str) -> None:
         """What the stage's one line says when it ends."""
         self.result = result

@@ -59,7 +59,7 @@ def up() -> int:
 
     settings = load_settings()
     with stage("starting broker, ingester, watcher, Airflow and Superset") as step:
-        started = orchestration.up(settings)
+        started = orchestration.up(settings, on_step=step.note)
         step.done(", ".join(current.name for current in started))
     for current in started:
         console.print(f"{current.name}: running (pid {current.pid}), log {current.log_file}", soft_wrap=True)

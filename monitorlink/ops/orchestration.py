@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -77,18 +78,23 @@ def _airflow_healthy() -> bool:
     return response.status_code == 200
 
 
-def up(settings: Settings) -> list[services.ServiceStatus]:
+def up(
+    settings: Settings, on_step: Callable[[str], None] = lambda step: None
+) -> list[services.ServiceStatus]:
     """Start broker, ingester, watcher, Airflow and Superset; returns their status once each answers.
 
     Superset needs the published warehouse (its roles come from the municipality dimension), so `up`
-    refuses before starting anything when `make run` has not built it yet.
+    refuses before starting anything when `make run` has not built it yet. `on_step` hears of each
+    service as it is started (the command line's progress: Airflow alone can take a minute).
     """
     if not settings.warehouse_path.exists():
         raise services.ServiceError(
             f"no published warehouse at {settings.warehouse_path}: run `make run` once before `make up`"
         )
+    on_step("broker")
     broker.require(settings)
     bin_dir = Path(sys.executable).parent
+    on_step("ingester")
     ingester = services.start(
         settings.run_dir,
         INGESTER,
@@ -96,8 +102,10 @@ def up(settings: Settings) -> list[services.ServiceStatus]:
         ready=lambda: True,
         timeout_s=5,
     )
+    on_step("landing watcher")
     watch = [str(bin_dir / "monitorlink"), "-v", "watch"]
     watcher = services.start(settings.run_dir, WATCHER, watch, ready=lambda: True, timeout_s=5)
+    on_step("Airflow (waiting for its health endpoint)")
     # `airflow standalone` says "ready" before its API listens, so readiness is the health endpoint.
     airflow = services.start(
         settings.run_dir,
@@ -107,7 +115,9 @@ def up(settings: Settings) -> list[services.ServiceStatus]:
         timeout_s=300,
         env=airflow_environment(settings),
     )
+    on_step("Superset")
     superset = superset_service.start(settings)
+    on_step("dashboards and roles")
     with superset_service.admin_client(settings) as client:
         dashboards.import_assets(client, settings)
         dashboard_access.apply(client, settings)
