@@ -13,7 +13,7 @@ SUPERSET_STAMP := $(SUPERSET_VENV)/.monitorlink-installed
 # The browser the dashboard tests drive (Debian's package; Playwright's own download is not reachable).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install superset browser run test test-fast faults lint typecheck up down status docs bench clean
+.PHONY: help install superset browser run run-nl test test-fast faults lint typecheck up down status docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,11 @@ browser: ## install Debian's chromium for the dashboard browser tests, if missin
 
 run: install ## start the embedded defaults, run every pipeline once on simulated + real data, print a summary
 	MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink run --simulated
+
+NL_VOLUME ?= 1
+run-nl: install ## the whole country (342 municipalities, 2019–2025) in var/nl: simulate --scale nl, then run everything (NL_VOLUME=0.1: a tenth)
+	MONITORLINK_HOME=var/nl MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink simulate --scale nl --volume $(NL_VOLUME) --out var/nl/simulation
+	MONITORLINK_HOME=var/nl MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink run --simulated
 
 test: install superset browser lint typecheck ## lint, type-check, run every test (real broker, dbt, GX, Airflow, Superset, Chromium)
 	$(BIN)/pytest -q

@@ -43,11 +43,14 @@ class CbsError(RuntimeError):
 
 
 def pull(settings: Settings) -> Iterator[tuple[str, bytes, str]]:
-    """Each configured table for the Twente municipalities and the Netherlands, as one delivery each.
+    """Each configured table for the Twente municipalities and the Netherlands (or every region CBS has,
+    `MONITORLINK_CBS_REGIONS=all`), as one delivery each.
 
     A table that keeps failing raises `CbsError` (after retries), which names the table and the URL.
     """
-    regions = (*sorted(reference_values("twente_gemeenten.gm_code")), "NL01")
+    regions: tuple[str, ...] = ()
+    if settings.cbs_regions == "twente":
+        regions = (*sorted(reference_values("twente_gemeenten.gm_code")), "NL01")
     for table, api in settings.cbs_tables:
         base = settings.cbs_v3_url if api == "v3" else settings.cbs_v4_url
         content = fetch(table, api, base, regions, settings.http_timeout_s, settings.http_retries)

@@ -72,7 +72,7 @@ def test_one_bad_row_quarantines_the_whole_delivery_naming_file_row_and_rule(
     assert outcome.critical == {"gemeente_code_known": 1, "end_not_before_start": 1}
     assert outcome.samples["gemeente_code_known"] == [
         "tmsd_jeugd_GM0141_2023Q2_v1.csv, tmsd row 3: gemeente_code_known: gemeente_code must be one of the"
-        " codes in dbt/seeds/twente_gemeenten.csv (referential check) (gemeente_code='GM9999')"
+        " codes in dbt/seeds/gemeenten.csv (referential check) (gemeente_code='GM9999')"
     ]
     (batch,) = quality_report.batches(processor.lake, "tmsd")
     assert batch.rules == {"delivery_rejected": 1, "end_not_before_start": 1, "gemeente_code_known": 1}

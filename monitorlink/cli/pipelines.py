@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from monitorlink.ingest.delivery_log import DeliveryOutcome
     from monitorlink.ingest.stream import IngestStats
     from monitorlink.ops import broker
-    from monitorlink.simulator import SimulationResult
+    from monitorlink.simulator import Scale, SimulationResult
     from monitorlink.warehouse.build import BuildResult
 
 SOURCE_LIST = ", ".join(SOURCE_NAMES)
@@ -71,7 +71,9 @@ def run(
     _warn_dev_mode()
     simulation = _simulation(settings) if simulated else None
     if simulation is not None:
-        settings = dataclasses.replace(settings, landing_root=simulation.landing)
+        # a national simulation (`simulate --scale nl`) has CBS figures for every municipality
+        regions = "all" if simulation.scale.name == "nl" else settings.cbs_regions
+        settings = dataclasses.replace(settings, landing_root=simulation.landing, cbs_regions=regions)
     outcome = _run_sources(settings, selected, simulation, force)
     _print_outcome(settings, outcome)
     if outcome.step_errors:
@@ -369,12 +371,12 @@ def _warn_dev_mode() -> None:
 def _simulation(settings: Settings) -> SimulationResult:
     """The simulated deliveries under `<home>/simulation`, made once (the simulator is deterministic)."""
     from monitorlink.core import pseudonym
-    from monitorlink.simulator import simulate, simulation_result
+    from monitorlink.simulator import Scale, simulate, simulation_result
 
     root = settings.home / "simulation"
     if (root / "manifest.json").exists():
         return simulation_result(root)
-    with stage(f"simulating Twente 2019–2025 into {root}") as step:
+    with stage(f"simulating {_described(Scale())} into {root}") as step:
         result = simulate(root, pseudonym.pseudonym_key())
         step.done(f"{sum(result.files.values())} deliveries")
     return result
@@ -389,16 +391,31 @@ def simulate(
         float, typer.Option(help="share of deliveries per defect kind (min. one each)")
     ] = 0.005,
     revision_rate: Annotated[float, typer.Option(help="share of TMSD quarters revised later")] = 0.05,
+    scale: Annotated[
+        str, typer.Option(help="twente (14 municipalities) or nl (all 342, mergers and the Haaren split)")
+    ] = "twente",
+    volume: Annotated[
+        float, typer.Option(help="share of the inhabitants to simulate, above 0 and at most 1 (quick runs)")
+    ] = 1.0,
+    periods: Annotated[
+        str | None, typer.Option(help="only the deliveries of these quarters, e.g. 2020Q4:2021Q1")
+    ] = None,
 ) -> int:
     """Write realistic deliveries of every source, with injected defects and a manifest of the truth."""
     from monitorlink.core import pseudonym
+    from monitorlink.simulator import Scale
     from monitorlink.simulator import simulate as write_simulation
 
+    first, _, last = (periods or "").partition(":")
+    try:
+        what = Scale(scale, volume, *(p for p in (first, last or first) if p))
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
     settings = load_settings()
     _warn_dev_mode()
     root = out or settings.home / "simulation"
-    with stage(f"simulating into {root}") as step:
-        result = write_simulation(root, pseudonym.pseudonym_key(), seed, defect_rate, revision_rate)
+    with stage(f"simulating {_described(what)} into {root}") as step:
+        result = write_simulation(root, pseudonym.pseudonym_key(), seed, defect_rate, revision_rate, what)
         step.done(f"{sum(result.files.values())} deliveries")
     files = ", ".join(f"{count} {source}" for source, count in result.files.items())
     console.print(
@@ -408,6 +425,13 @@ def simulate(
         soft_wrap=True,
     )
     return EXIT_OK
+
+
+def _described(scale: Scale) -> str:
+    """`Twente 2019Q1–2025Q4` or `the Netherlands at 10% volume, 2020Q4–2021Q1`."""
+    where = "Twente" if scale.name == "twente" else "the Netherlands (342 municipalities)"
+    volume = f" at {scale.volume:.0%} volume" if scale.volume < 1 else ""
+    return f"{where}{volume}, {scale.first_period}–{scale.last_period}"
 
 
 def _delivery_source(name: str) -> None:

@@ -24,6 +24,7 @@ SOURCE_NAMES = ("availability", "tmsd", "chain", "education", "cbs")
 ALERT_NOTIFIERS = ("log", "kafka", "webhook")
 #: CBS tables fetched when `MONITORLINK_CBS_TABLES` is unset (set but empty switches CBS off).
 DEFAULT_CBS_TABLES = "03759ned:v3,85098NED:v4"
+CBS_REGIONS = ("twente", "all")
 
 
 class ConfigError(ValueError):
@@ -100,6 +101,14 @@ def _env_names(name: str, default: str, kind: str, allowed: tuple[str, ...]) -> 
     return names
 
 
+def _env_choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed`; anything else is refused with the choices."""
+    value = _env(name, default).strip()
+    if value not in allowed:
+        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """A snapshot of the environment; take a fresh one with `load_settings()` after changing variables."""
@@ -117,6 +126,9 @@ class Settings:
     consumer_group: str
     session_timeout_ms: int
     batch_max_records: int
+    #: Largest micro-batch under backlog (adaptive batching); never below `batch_max_records`.
+    batch_max_records_backlog: int
+    batch_max_wait_s: float
     snapshot_sources: tuple[str, ...]
     wait_norm_months: float
     suppression_threshold: int
@@ -126,6 +138,8 @@ class Settings:
     cbs_v3_url: str
     cbs_v4_url: str
     cbs_tables: tuple[tuple[str, str], ...]
+    #: `twente`: CBS figures for the region's municipalities and NL01; `all`: every region (national scale).
+    cbs_regions: str
     http_timeout_s: float
     http_retries: int
     batch_topic: str
@@ -186,6 +200,8 @@ def load_settings() -> Settings:
         consumer_group=_env("MONITORLINK_CONSUMER_GROUP", "monitorlink-ingester"),
         session_timeout_ms=_env_int("MONITORLINK_SESSION_TIMEOUT_MS", 6000, 1000, 300_000),
         batch_max_records=_env_int("MONITORLINK_BATCH_MAX_RECORDS", 500, 1, 1_000_000),
+        batch_max_records_backlog=_env_int("MONITORLINK_BATCH_MAX_RECORDS_BACKLOG", 10_000, 1, 1_000_000),
+        batch_max_wait_s=_env_float("MONITORLINK_BATCH_MAX_WAIT_S", 1, 0, 600),
         snapshot_sources=tuple(s for s in snapshots.split(",") if s.strip()) or _default_snapshots(),
         wait_norm_months=_env_float("MONITORLINK_WAIT_NORM_MONTHS", 4, 0, 60),
         suppression_threshold=_suppression_threshold(_env("MONITORLINK_SUPPRESSION_THRESHOLD", "10")),
@@ -195,6 +211,7 @@ def load_settings() -> Settings:
         cbs_v3_url=_env("MONITORLINK_CBS_V3_URL", "https://opendata.cbs.nl/ODataApi/OData"),
         cbs_v4_url=_env("MONITORLINK_CBS_V4_URL", "https://datasets.cbs.nl/odata/v1/CBS"),
         cbs_tables=_cbs_tables(os.environ.get("MONITORLINK_CBS_TABLES", DEFAULT_CBS_TABLES)),
+        cbs_regions=_env_choice("MONITORLINK_CBS_REGIONS", "twente", CBS_REGIONS),
         http_timeout_s=_env_float("MONITORLINK_HTTP_TIMEOUT_S", 30, 0, 3600),
         http_retries=_env_int("MONITORLINK_HTTP_RETRIES", 3, 0, 20),
         batch_topic=_env("MONITORLINK_BATCH_TOPIC", "monitorlink.batches.v1"),

@@ -10,8 +10,10 @@ rows each defect changes (`monitorlink.simulator.truth`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,7 +21,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitorlink.simulator import cbs, chain, education, tmsd, truth, truth_rows
+from monitorlink.simulator import cbs, chain, education, tmsd, truth, truth_national, truth_rows
+from monitorlink.simulator.national import SCALES, municipalities_nl
 from monitorlink.simulator.population import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -92,6 +95,41 @@ class _File:
 
 
 @dataclass(frozen=True)
+class Scale:
+    """What to simulate: Twente (the default) or the whole country (`nl`), at a volume (1.0: inhabitants
+    as they are; less for a quick national run), and optionally only the deliveries of some quarters."""
+
+    name: str = "twente"
+    volume: float = 1.0
+    first_period: str = f"{FIRST_YEAR}Q1"
+    last_period: str = f"{LAST_YEAR}Q4"
+
+    def __post_init__(self) -> None:
+        if self.name not in SCALES:
+            raise ValueError(f"scale {self.name!r} is not one of {', '.join(SCALES)}")
+        if not 0 < self.volume <= 1:
+            raise ValueError(f"volume {self.volume} must be above 0 and at most 1")
+        if not _PERIOD.fullmatch(self.first_period) or not _PERIOD.fullmatch(self.last_period):
+            raise ValueError(f"periods look like 2021Q1; got {self.first_period}:{self.last_period}")
+        if self.first_period > self.last_period:
+            raise ValueError(f"the first period {self.first_period} comes after {self.last_period}")
+
+    def delivers(self, name: str) -> bool:
+        """Whether a delivery (by file name) falls in the simulated periods; a chain month counts in its
+        quarter."""
+        found = _NAMED_PERIOD.search(name)
+        if found is None:
+            return True
+        year, month_or_quarter = found.group(1), found.group(2) or found.group(3)
+        quarter = month_or_quarter if found.group(2) else str((int(month_or_quarter) - 1) // 3 + 1)
+        return self.first_period <= f"{year}Q{quarter}" <= self.last_period
+
+
+_PERIOD = re.compile(r"(20\d\d)Q[1-4]")
+_NAMED_PERIOD = re.compile(r"_(20\d\d)(?:Q([1-4])|-(\d\d))_")
+
+
+@dataclass(frozen=True)
 class SimulationResult:
     """Where the simulation wrote what."""
 
@@ -99,6 +137,7 @@ class SimulationResult:
     files: dict[str, int]
     defects: list[Defect]
     revisions: list[str]
+    scale: Scale = Scale()
 
     @property
     def landing(self) -> Path:
@@ -110,11 +149,20 @@ class SimulationResult:
 
 
 def simulate(
-    root: Path, key: bytes, seed: int = 2026, defect_rate: float = 0.005, revision_rate: float = 0.05
+    root: Path,
+    key: bytes,
+    seed: int = 2026,
+    defect_rate: float = 0.005,
+    revision_rate: float = 0.05,
+    scale: Scale | None = None,
 ) -> SimulationResult:
-    """Write every source's deliveries for Twente 2019–2025 under `root`; see the module docstring."""
+    """Write every source's deliveries for Twente 2019–2025 (or the country, `scale`) under `root`; see
+    the module docstring."""
+    scale = scale or Scale()
     rng = random.Random(f"{seed}:defects")
-    towns = municipalities(seed, key)
+    towns = (
+        municipalities(seed, key) if scale.name == "twente" else municipalities_nl(seed, key, scale.volume)
+    )
     chain_sim = chain.simulate(towns, seed, key)
     agb = tmsd.providers(seed)
     trajectories = {m.code: tmsd.simulate(m, chain_sim.measures, agb, seed) for m in towns}
@@ -132,10 +180,11 @@ def simulate(
         ],
         "education": _education_files(towns, seed),
     }
+    files = {source: [f for f in items if scale.delivers(f.name)] for source, items in files.items()}
     by_code = {t.code: t for t in towns}
     delivered = truth_rows.Deliveries(
-        tmsd=tmsd_rows,
-        chain=chain_sim.milestones,
+        tmsd={name: item for name, item in tmsd_rows.items() if scale.delivers(name)},
+        chain=[m for m in chain_sim.milestones if scale.delivers(f"keten_{m.delivery[0]}_{m.delivery[1]}_")],
         education={
             item.name: truth_rows.workbook(
                 item.name.split("_")[3], item.rows, lambda code, pseudonym: by_code[code].bsn_of(pseudonym)
@@ -153,6 +202,8 @@ def simulate(
         for kind, (expect, rule) in kinds.items():
             chosen = [f for f in candidates if rng.random() < defect_rate and not f.options.get("defect")]
             eligible = [f for f in candidates if not f.options.get("defect") and _eligible(kind, f)]
+            if not eligible:
+                continue  # a few quarters only (`--periods`) may have nothing this defect can work on
             chosen = [f for f in chosen if f in eligible] or [rng.choice(eligible)]
             for target in chosen:
                 target.options["defect"] = kind
@@ -176,9 +227,10 @@ def simulate(
             (folder / name).write_bytes(content)
             counts[source] += 1
     _cbs_tables(root / "cbs", towns, trajectories)
-    result = SimulationResult(root, dict(counts), defects, revisions)
+    result = SimulationResult(root, dict(counts), defects, revisions, scale)
     manifest = {
         "seed": seed,
+        "scale": dataclasses.asdict(scale),
         "defect_rate": defect_rate,
         "revision_rate": revision_rate,
         "files": dict(counts),
@@ -187,8 +239,12 @@ def simulate(
         "defects": [asdict(d) for d in defects],
     }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    figures = truth.truth(delivered, towns, defects, seed)
-    (root / "truth.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False), encoding="utf-8")
+    if scale.name == "twente":
+        figures = truth.truth(delivered, towns, defects, seed)
+        (root / "truth.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False), encoding="utf-8")
+    else:
+        figures = truth_national.truth(delivered, defects, key)
+        (root / "national.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
     return result
 
 
@@ -196,18 +252,25 @@ def _tmsd_files(
     towns: list[Municipality], trajectories: dict[str, list[tmsd.Trajectory]]
 ) -> tuple[list[_File], dict[str, tuple[str, str, list[truth_rows.Row]]]]:
     """The quarterly deliveries, and by file name the rows each lists as the ground truth sees them."""
-    out = []
-    delivered = {}
+    scopes: dict[tuple[str, int, int], list[tmsd.Trajectory]] = {}
     for town in towns:
         for year, quarter in quarters():
-            running = tmsd.running(trajectories[town.code], year, quarter)
-            rows = tmsd.rows(running, year, quarter)
-            # Older deliveries came in Windows-1252, as the contract allows.
-            options = {"encoding": "cp1252" if year < 2021 else "utf-8"}
-            name = f"tmsd_jeugd_{town.code}_{year}Q{quarter}_v1.csv"
-            out.append(_File(name, {"csv": list(tmsd.HEADER)}, {"csv": rows}, options))
-            last = quarter_bounds(year, quarter)[1]
-            delivered[name] = (town.code, f"{year}Q{quarter}", truth_rows.tmsd_rows(running, last))
+            first, _ = quarter_bounds(year, quarter)
+            for code, _ in town.codes_on(first):
+                scopes.setdefault((code, year, quarter), [])
+            for trajectory in tmsd.running(trajectories[town.code], year, quarter):
+                scopes[(town.delivery_code(trajectory.person, first), year, quarter)].append(trajectory)
+    out = []
+    delivered = {}
+    for (code, year, quarter), listed in scopes.items():
+        running = tmsd.running(listed, year, quarter)
+        rows = tmsd.rows(running, year, quarter)
+        # Older deliveries came in Windows-1252, as the contract allows.
+        options = {"encoding": "cp1252" if year < 2021 else "utf-8"}
+        name = f"tmsd_jeugd_{code}_{year}Q{quarter}_v1.csv"
+        out.append(_File(name, {"csv": list(tmsd.HEADER)}, {"csv": rows}, options))
+        last = quarter_bounds(year, quarter)[1]
+        delivered[name] = (code, f"{year}Q{quarter}", truth_rows.tmsd_rows(running, last))
     return out, delivered
 
 
@@ -284,15 +347,20 @@ def _serialise(source: str, item: _File) -> bytes:
 def _cbs_tables(
     folder: Path, towns: list[Municipality], trajectories: dict[str, list[tmsd.Trajectory]]
 ) -> None:
-    counts: dict[tuple[str, int, str], int] = {}
+    youths: dict[tuple[str, int, str], set[tuple[str, int]]] = {}
     with_stay = tmsd.FORMS_WITH_STAY
     for town in towns:
         for year in range(FIRST_YEAR, LAST_YEAR + 1):
             first, last = date(year, 1, 1), date(year, 12, 31)
-            running = [t for t in trajectories[town.code] if t.runs_in(first, last) and t.form in tmsd.FORMS]
-            counts[(town.code, year, "T001140")] = len({t.person for t in running})
-            counts[(town.code, year, "A048438")] = len({t.person for t in running if t.form in with_stay})
-            counts[(town.code, year, "A048437")] = len({t.person for t in running if t.form not in with_stay})
+            for code, _ in town.codes_on(first):
+                for kind in ("T001140", "A048438", "A048437"):
+                    youths[(code, year, kind)] = youths.get((code, year, kind), set())
+            for t in trajectories[town.code]:
+                if t.runs_in(first, last) and t.form in tmsd.FORMS:
+                    code, person = town.delivery_code(t.person, first), (town.code, t.person)
+                    youths[(code, year, "T001140")].add(person)
+                    youths[(code, year, "A048438" if t.form in with_stay else "A048437")].add(person)
+    counts = {key: len(persons) for key, persons in youths.items()}
     cbs.write_table(folder, "03759ned", cbs.population_table(towns))
     cbs.write_table(folder, "85098NED", cbs.youth_care_table(counts))
 
@@ -447,4 +515,5 @@ def simulation_result(root: Path) -> SimulationResult:
     """A simulation written earlier, read back from its manifest."""
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     defects = [Defect(**entry) for entry in manifest["defects"]]
-    return SimulationResult(root, manifest["files"], defects, manifest["revisions"])
+    scale = Scale(**manifest.get("scale", {}))
+    return SimulationResult(root, manifest["files"], defects, manifest["revisions"], scale)

@@ -17,6 +17,7 @@ import json
 import re
 import threading
 import time
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -84,22 +85,38 @@ def population_table(towns: list[Municipality]) -> dict[str, Any]:
         },
     ]
     rows: list[dict[str, Any]] = []
-    for code, town in [*((t.code, t) for t in towns), ("NL01", None)]:
-        for year in range(FIRST_YEAR, LAST_YEAR + 1):
-            everyone = town.inhabitants if town else NATIONAL_INHABITANTS
-            youths = town.youths(year) if town else NATIONAL_YOUTHS
-            for age, value in (("10000", everyone), ("70100", youths)):
-                rows.append(
-                    {
-                        "ID": len(rows),
-                        "Geslacht": "T001038",
-                        "Leeftijd": age,
-                        "RegioS": f"{code:<10}",
-                        "Perioden": f"{year}JJ00",
-                        "BevolkingOp1Januari_1": value,
-                    }
-                )
+    for (code, year), (everyone, youths) in _populations(towns).items():
+        for age, value in (("10000", everyone), ("70100", youths)):
+            rows.append(
+                {
+                    "ID": len(rows),
+                    "Geslacht": "T001038",
+                    "Leeftijd": age,
+                    "RegioS": f"{code:<10}",
+                    "Perioden": f"{year}JJ00",
+                    "BevolkingOp1Januari_1": value,
+                }
+            )
     return {"api": "v3", "properties": properties, "rows": rows}
+
+
+def _populations(towns: list[Municipality]) -> dict[tuple[str, int], tuple[int, int]]:
+    """(code, year) → (inhabitants, youths 0–17) on 1 January, under the codes of that day.
+
+    Before a merger or split a municipality's people are counted under its former parts, in their shares.
+    """
+    out: dict[tuple[str, int], tuple[int, int]] = {}
+    for town in towns:
+        for year in range(FIRST_YEAR, LAST_YEAR + 1):
+            for code, share in town.codes_on(date(year, 1, 1)):
+                everyone, youths = out.get((code, year), (0, 0))
+                out[(code, year)] = (
+                    everyone + round(town.inhabitants * share),
+                    youths + round(town.youths(year) * share),
+                )
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        out[("NL01", year)] = (NATIONAL_INHABITANTS, NATIONAL_YOUTHS)
+    return out
 
 
 def youth_care_table(counts: dict[tuple[str, int, str], int]) -> dict[str, Any]:

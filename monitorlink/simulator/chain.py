@@ -147,14 +147,13 @@ def _deliver(
             continue  # not yet recorded, or recorded before the feed began
         partner = PARTNER_OF[milestone]
         month = f"{recorded_at.year}-{recorded_at.month:02d}"
-        result.milestones.append(
-            Milestone(case_id, municipality.code, milestone, occurred_at, (partner, month))
-        )
+        code = municipality.delivery_code(person, occurred)
+        result.milestones.append(Milestone(case_id, code, milestone, occurred_at, (partner, month)))
         result.records.setdefault((partner, month), []).append(
             {
                 "case_pseudo_id": case_id,
                 "client_pseudo_id": municipality.pseudonym(person),
-                "gemeente_code": municipality.code,
+                "gemeente_code": code,
                 "partner": partner,
                 "partner_naam": gi_name if partner == "GI" else PARTNER_NAMES[partner],
                 "milestone": milestone,

@@ -59,6 +59,10 @@ class Municipality:
     care_factor: float
     key: bytes
     rng: random.Random
+    #: before a merger or split, the codes this municipality's youths were delivered under (national scale)
+    history: History | None = None
+    #: BSNs handed out by every pool (national scale), so no two municipalities share a youth
+    taken: set[str] | None = None
     _bsns: list[str] = field(default_factory=list)
     _pseudonyms: dict[int, str] = field(default_factory=dict)
     _bsn_of: dict[str, str] = field(default_factory=dict)
@@ -74,8 +78,29 @@ class Municipality:
     def bsn(self, person: int) -> str:
         """The synthetic BSN of person number `person` (deterministic)."""
         while len(self._bsns) <= person:
-            self._bsns.append(_new_bsn(self.rng))
+            bsn = _new_bsn(self.rng)
+            if self.taken is not None:
+                while bsn in self.taken:
+                    bsn = _new_bsn(self.rng)
+                self.taken.add(bsn)
+            self._bsns.append(bsn)
         return self._bsns[person]
+
+    def delivery_code(self, person: int, day: date) -> str:
+        """The municipality code a delivery about `day` carries for this person.
+
+        Before a merger or split the person's data came from the former municipality they lived in; each
+        person belongs to one former part for good, in proportion to the parts' addresses.
+        """
+        if self.history is None or day >= self.history.until:
+            return self.code
+        return self.history.part_of(person)
+
+    def codes_on(self, day: date) -> list[tuple[str, float]]:
+        """The codes this municipality's inhabitants were counted under on `day`, with their shares."""
+        if self.history is None or day >= self.history.until:
+            return [(self.code, 1.0)]
+        return list(self.history.shares)
 
     def pseudonym(self, person: int) -> str:
         """The pseudonym a correct delivery carries for this person."""
@@ -95,6 +120,23 @@ class Municipality:
     def person(self) -> int:
         """A random person of the pool."""
         return self.rng.randrange(self.pool_size)
+
+
+@dataclass(frozen=True)
+class History:
+    """The former municipalities (or parts of one) a municipality's youths lived in until `until`."""
+
+    until: date
+    shares: tuple[tuple[str, float], ...]  # (code, share of the inhabitants), adding up to 1
+
+    def part_of(self, person: int) -> str:
+        """The former part person number `person` lived in: a fixed, evenly spread draw per person."""
+        draw = ((person + 1) * 0x9E3779B1 % 2**32) / 2**32
+        for code, share in self.shares:
+            draw -= share
+            if draw < 0:
+                return code
+        return self.shares[-1][0]
 
 
 def _new_bsn(rng: random.Random) -> str:

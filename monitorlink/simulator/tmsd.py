@@ -174,7 +174,7 @@ def running(trajectories: list[Trajectory], year: int, quarter: int) -> list[Tra
 
 def rows(trajectories: list[Trajectory], year: int, quarter: int) -> list[list[str]]:
     """The delivery rows of one quarter: what ran in it, with the end date only once it has passed."""
-    _, last = quarter_bounds(year, quarter)
+    first, last = quarter_bounds(year, quarter)
     out = []
     for t in running(trajectories, year, quarter):
         ended = t.end is not None and t.end <= last
@@ -184,7 +184,7 @@ def rows(trajectories: list[Trajectory], year: int, quarter: int) -> list[list[s
                 t.municipality.pseudonym(t.person),
                 str(t.birth_year),
                 t.sex,
-                t.municipality.code,
+                t.municipality.delivery_code(t.person, first),
                 t.district or "",
                 t.referrer,
                 t.form,

@@ -94,6 +94,15 @@ def _defect_effect(deliveries: Deliveries, defect: Any) -> tuple[str, Deliveries
     return None
 
 
+def landed_deliveries(deliveries: Deliveries, defects: list[Any]) -> Deliveries:
+    """The deliveries as the platform must land them: with the effect of every injected defect."""
+    for defect in defects:
+        effect = _defect_effect(deliveries, defect)
+        if effect is not None:
+            deliveries = effect[1]
+    return deliveries
+
+
 def truth(deliveries: Deliveries, towns: list[Municipality], defects: list[Any], seed: int) -> dict[str, Any]:
     """The content of truth.json: every mart's rows; each defect's effect on the delivered data; and the
     rows those effects change (`affected`), each with the row as the landed data must show it (`landed`,

@@ -97,7 +97,7 @@ def tmsd_rows(running: Iterable[Any], last: date) -> list[Row]:
     return [
         Row(
             youth=t.municipality.bsn(t.person),
-            gemeente=t.municipality.code,
+            gemeente=t.municipality.delivery_code(t.person, date(last.year, last.month - 2, 1)),
             birth_year=t.birth_year,
             form=t.form,
             referrer=t.referrer,

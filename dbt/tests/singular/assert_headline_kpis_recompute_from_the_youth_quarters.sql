@@ -1,7 +1,8 @@
 -- The headline KPIs, recomputed another way: from the intermediate models instead of the marts they are
 -- summed from. Trajectories delivered for the quarter (begin stand + instroom), distinct youths 0–17 in
 -- care and their rate per 1,000, youths placed out of home per municipality and type, and thuiszitters
--- must all come out the same. Returns each figure that does not, with both values.
+-- must all come out the same, over the region's municipalities (is_twente). Returns each figure that
+-- does not, with both values.
 with headline as (
 
     select * from {{ ref('fct_headline_kpis') }}
@@ -51,8 +52,12 @@ delivered as (
         trajectories.hulpvorm,
         gemeente_codes.current_gm_code as gemeente_code
     from trajectories
-    inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+    inner join gemeente_codes
+        on
+            trajectories.gemeente_code = gemeente_codes.gm_code
+            and {{ in_allocation_band('gemeente_codes', 'trajectories.client_pseudo_id') }}
     inner join headline on trajectories.delivery_period = headline.period_key
+    where gemeente_codes.is_twente
 
 ),
 
@@ -70,7 +75,9 @@ recomputed as (
         'youths 0–17 in care',
         (
             select count(distinct youth_quarters.client_pseudo_id) from youth_quarters
-            where youth_quarters.period_key = headline.period_key and youth_quarters.age between 0 and 17
+            where
+                youth_quarters.period_key = headline.period_key and youth_quarters.age between 0 and 17
+                and youth_quarters.gemeente_code in (select twente.gm_code from gemeente_codes as twente where twente.is_twente)
         ),
         headline.youths_in_care
     from headline
@@ -106,7 +113,9 @@ recomputed as (
         (
             select sum(absence.pupils) from absence
             inner join gemeente_codes on absence.gemeente_code = gemeente_codes.gm_code
-            where absence.delivery_period = headline.school_period_key and absence.absence_kind != 'vrijstelling'
+            where
+                absence.delivery_period = headline.school_period_key and absence.absence_kind != 'vrijstelling'
+                and gemeente_codes.is_twente
         ),
         headline.thuiszitters
     from headline

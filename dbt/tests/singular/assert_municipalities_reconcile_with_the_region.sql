@@ -1,10 +1,11 @@
 -- Reconciliation: for every quarter and form of care, the municipalities' youths add up to the region's.
 -- The region counts a youth who moved within the quarter once and each municipality counts them, so the
--- sum may exceed the region by the movers (at most 2%), never fall short of it.
+-- sum may exceed the region by the movers (at most 2%), never fall short of it. Only the region's
+-- municipalities count (a national deployment delivers all 342).
 with municipal as (
     select period_key, care_form, sum(youths_in_care) as summed
     from {{ ref('fct_youth_care_per_1000') }}
-    where level = 'gemeente'
+    where level = 'gemeente' and gemeente_code in (select gemeente_code from {{ ref('dim_gemeente') }})
     group by all
 )
 

@@ -20,5 +20,8 @@ select
     min(milestones.occurred_at) as occurred_at,
     any_value(milestones.maatregel order by milestones.occurred_at) as maatregel
 from milestones
-inner join gemeente_codes on milestones.gemeente_code = gemeente_codes.gm_code
+inner join gemeente_codes
+    on
+        milestones.gemeente_code = gemeente_codes.gm_code
+        and {{ in_allocation_band('gemeente_codes', 'milestones.client_pseudo_id') }}
 group by milestones.case_pseudo_id, milestones.milestone

@@ -1,17 +1,18 @@
--- Every municipality code a source may deliver, with the municipality it belongs to today: one row per
--- code. Facts join on `gm_code` and group by `current_gm_code`, so history rolls up to today's
--- municipality; each old code maps to exactly one current code, so nothing is counted twice. The
--- intermediate models that key their rows on today's municipality read this; dim_gemeente_code
--- publishes it as the conformed dimension.
-with twente as (
+-- Every municipality code a source may deliver — today's 342 and those dissolved since 2019 (seed
+-- gemeenten) — with the municipality it belongs to today. Facts join on `gm_code` and on the youth's
+-- allocation band (macro in_allocation_band) and group by `current_gm_code`, so history rolls up to
+-- today's municipality and nothing is counted twice: a merged code has one row (band 0–1); a split code
+-- (Haaren 2021, Winsum 2019) one row per successor, whose bands of the pseudonym's fraction are the
+-- successors' address shares (seed gemeente_splitsingen), so each youth goes to exactly one successor.
+with gemeenten as (
 
-    select * from {{ ref('twente_gemeenten') }}
+    select * from {{ ref('gemeenten') }}
 
 ),
 
-mergers as (
+twente as (
 
-    select * from {{ ref('gemeente_herindelingen') }}
+    select * from {{ ref('twente_gemeenten') }}
 
 ),
 
@@ -21,57 +22,76 @@ lineage as (
 
 ),
 
-current_codes as (
+splits as (
 
-    select
-        gm_code,
-        naam,
-        true as is_twente
-    from twente
-
-    union
-
-    select distinct
-        gm_code_new as gm_code,
-        naam_new as naam,
-        false as is_twente
-    from mergers
-    where gm_code_new not in (select merged.gm_code_old from mergers as merged)
+    select * from {{ ref('gemeente_splitsingen') }}
 
 ),
 
-merged_codes as (
+split_bands as (
 
     select
-        lineage.gm_code,
-        merger.naam_old as naam,
-        lineage.current_gm_code,
-        lineage.merged_on as valid_until
+        gm_code_old as gm_code,
+        gm_code_new as current_gm_code,
+        ingangsdatum as valid_until,
+        coalesce(sum(share) over (
+            partition by gm_code_old order by gm_code_new
+            rows between unbounded preceding and 1 preceding
+        ), 0.0) as allocation_from,
+        -- the last band ends at exactly 1, whatever the rounding of the shares
+        case
+            when row_number() over (partition by gm_code_old order by gm_code_new desc) = 1 then 1.0
+            else sum(share) over (partition by gm_code_old order by gm_code_new rows unbounded preceding)
+        end as allocation_to
+    from splits
+
+),
+
+mapped as (
+
+    select
+        gm_code,
+        current_gm_code,
+        valid_until,
+        allocation_from,
+        allocation_to
+    from split_bands
+
+    union all
+
+    select
+        gm_code,
+        current_gm_code,
+        merged_on as valid_until,
+        0.0 as allocation_from,
+        1.0 as allocation_to
     from lineage
-    inner join mergers as merger on lineage.gm_code = merger.gm_code_old
+    where gm_code not in (select split_bands.gm_code from split_bands)
+
+    union all
+
+    select
+        gm_code,
+        gm_code as current_gm_code,
+        cast(null as date) as valid_until,
+        0.0 as allocation_from,
+        1.0 as allocation_to
+    from gemeenten
+    where opgeheven_op is null
 
 )
 
 select
-    gm_code,
-    naam,
-    gm_code as current_gm_code,
-    naam as current_naam,
-    cast(null as date) as valid_until,
-    true as is_current,
-    is_twente
-from current_codes
-where gm_code not in (select merged_codes.gm_code from merged_codes)
-
-union all
-
-select
-    merged.gm_code,
-    merged.naam,
-    merged.current_gm_code,
+    mapped.gm_code,
+    code.naam,
+    mapped.current_gm_code,
     today.naam as current_naam,
-    merged.valid_until,
-    false as is_current,
-    today.is_twente
-from merged_codes as merged
-inner join current_codes as today on merged.current_gm_code = today.gm_code
+    mapped.valid_until,
+    mapped.valid_until is null as is_current,
+    mapped.current_gm_code in (select twente.gm_code from twente) as is_twente,
+    mapped.allocation_from,
+    mapped.allocation_to,
+    mapped.allocation_to - mapped.allocation_from as allocation_share
+from mapped
+inner join gemeenten as code on mapped.gm_code = code.gm_code
+inner join gemeenten as today on mapped.current_gm_code = today.gm_code

@@ -28,7 +28,10 @@ select
     -- summed as exact cents: a sum of doubles differs in its last bits with the order threads add them in
     sum(cast(trajectories.cost_eur as decimal(18, 2))) as cost_eur
 from trajectories
-inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+inner join gemeente_codes
+    on
+        trajectories.gemeente_code = gemeente_codes.gm_code
+        and {{ in_allocation_band('gemeente_codes', 'trajectories.client_pseudo_id') }}
 group by
     trajectories.client_pseudo_id,
     trajectories.product_code,

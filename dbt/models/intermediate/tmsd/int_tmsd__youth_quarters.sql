@@ -29,7 +29,10 @@ classified as (
         care_forms.is_local_team,
         care_forms.is_out_of_home
     from trajectories
-    inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+    inner join gemeente_codes
+        on
+            trajectories.gemeente_code = gemeente_codes.gm_code
+            and {{ in_allocation_band('gemeente_codes', 'trajectories.client_pseudo_id') }}
     inner join care_forms on trajectories.hulpvorm = care_forms.hulpvorm
 
 )

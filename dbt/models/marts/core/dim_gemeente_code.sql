@@ -14,5 +14,8 @@ select
     current_naam,
     valid_until,
     is_current,
-    is_twente
+    is_twente,
+    allocation_from,
+    allocation_to,
+    allocation_share
 from codes

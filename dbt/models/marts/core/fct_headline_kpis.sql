@@ -3,8 +3,15 @@
 -- trajectory flow and out-of-home placements are about the newest quarter of fct_trajectory_flow; the
 -- chain and education figures about their own newest quarter; CBS's national benchmark about its newest
 -- year (a yearly count, higher than any quarter's by construction). Unsuppressed, from the marts it
--- summarises; no row while the newest quarter has no region figure.
-with youth_care as (
+-- summarises, over the region's municipalities only (a national deployment delivers all 342); no row
+-- while the newest quarter has no region figure.
+with region as (
+
+    select gemeente_code from {{ ref('dim_gemeente') }}
+
+),
+
+youth_care as (
 
     select * from {{ ref('fct_youth_care_per_1000') }}
 
@@ -13,24 +20,28 @@ with youth_care as (
 trajectory_flow as (
 
     select * from {{ ref('fct_trajectory_flow') }}
+    where gemeente_code in (select region.gemeente_code from region)
 
 ),
 
 placements as (
 
     select * from {{ ref('fct_out_of_home_placements') }}
+    where gemeente_code in (select region.gemeente_code from region)
 
 ),
 
 waiting_for_guardian as (
 
     select * from {{ ref('fct_chain_waiting_for_guardian') }}
+    where gemeente_code in (select region.gemeente_code from region)
 
 ),
 
 education as (
 
     select * from {{ ref('fct_education_youth_care') }}
+    where gemeente_code in (select region.gemeente_code from region)
 
 ),
 

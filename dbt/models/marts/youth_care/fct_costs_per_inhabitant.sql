@@ -27,7 +27,10 @@ costs as (
         count(trajectories.cost_eur) as rows_with_cost,
         count(*) as rows_total
     from trajectories
-    inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+    inner join gemeente_codes
+        on
+            trajectories.gemeente_code = gemeente_codes.gm_code
+            and {{ in_allocation_band('gemeente_codes', 'trajectories.client_pseudo_id') }}
     group by all
 
 ),

@@ -34,7 +34,10 @@ select
     ) as youths_newly_placed,
     1 as definition_version
 from trajectories
-inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+inner join gemeente_codes
+    on
+        trajectories.gemeente_code = gemeente_codes.gm_code
+        and {{ in_allocation_band('gemeente_codes', 'trajectories.client_pseudo_id') }}
 inner join care_forms on trajectories.hulpvorm = care_forms.hulpvorm
 inner join periods on trajectories.delivery_period = periods.period_key
 where care_forms.is_out_of_home

@@ -24,7 +24,10 @@ starts as (
         trajectories.delivery_period as period_key,
         trajectories.referrer
     from trajectories
-    inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+    inner join gemeente_codes
+        on
+            trajectories.gemeente_code = gemeente_codes.gm_code
+            and {{ in_allocation_band('gemeente_codes', 'trajectories.client_pseudo_id') }}
     inner join periods on trajectories.delivery_period = periods.period_key
     where trajectories.start_date >= periods.first_day
 

@@ -28,7 +28,10 @@ delivered as (
         trajectories.start_date,
         trajectories.end_date
     from trajectories
-    inner join gemeente_codes on trajectories.gemeente_code = gemeente_codes.gm_code
+    inner join gemeente_codes
+        on
+            trajectories.gemeente_code = gemeente_codes.gm_code
+            and {{ in_allocation_band('gemeente_codes', 'trajectories.client_pseudo_id') }}
     inner join periods on trajectories.delivery_period = periods.period_key
 
 ),

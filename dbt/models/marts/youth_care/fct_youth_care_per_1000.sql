@@ -72,6 +72,7 @@ counted as (
         care_form,
         count(distinct client_pseudo_id) as youths_in_care
     from forms
+    where gemeente_code in (select municipalities.gemeente_code from municipalities)
     group by period_key, care_form
 
 ),
@@ -85,6 +86,7 @@ delivered as (
         count(distinct gemeente_code) as gemeenten_in_total,
         (select count(*) from municipalities) as gemeenten_expected
     from youths
+    where gemeente_code in (select municipalities.gemeente_code from municipalities)
     group by period_key
 
 ),
@@ -94,9 +96,10 @@ population as (
     select
         gemeente_code,
         year,
-        youths_0_17
+        youths_0_17,
+        is_twente
     from gemeente_years
-    where is_twente
+    where gemeente_code != 'NL01'
 
 ),
 
@@ -133,6 +136,7 @@ denominators as (
         year,
         sum(youths_0_17) as youths_0_17
     from population
+    where is_twente
     group by year
 
 )
