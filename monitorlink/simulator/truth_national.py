@@ -9,7 +9,7 @@ effect of every injected defect, as in `truth`) and from the reference files, ne
 - `rolled_up`: the same per municipality as it is today. A merged code counts in full for the code it
   merged into (`gemeente_herindelingen`); a split code's youths go each to one successor: the one whose
   band of `gemeente_splitsingen` shares (successors by code, in order) holds the fraction
-  `int(first 8 hex digits of the pseudonym, 16) / 2^32` — the rule docs/definitions.md documents;
+  `int(first 8 hex digits of the pseudonym, 16) / 2^32` — the rule docs/simulator.md documents;
 - `national`: the distinct youths of all deliveries of the quarter, which the municipalities add up to.
 """
 
