@@ -36,7 +36,7 @@ def test_a_dos_code_page_is_recognised_so_its_headers_still_match() -> None:
     table = read_csv(content, TMSD)
     assert decode(content)[1] == "cp850"
     assert [f.rule for f in table.flags] == ["encoding_not_utf8"] and table.problems == []
-    assert table.rows[0]["reden_beeindiging"] == "12"
+    assert table.records()[0]["reden_beeindiging"] == "12"
     assert decode("één café".encode("cp1252")) == ("één café", "cp1252")
 
 
@@ -80,7 +80,7 @@ def test_a_cp1252_comma_separated_delivery_is_read_and_flagged() -> None:
     table = read_csv(f"{header}\r\n{line}\r\n\r\n".encode("cp1252"), TMSD)
     assert {f.rule for f in table.flags} == {"encoding_not_utf8", "delimiter_not_semicolon"}
     assert table.problems == [] and table.row_numbers == [2]
-    assert table.rows[0]["kosten_eur"] == "1.234,50" and table.rows[0]["gemeente_code"] == "GM0153"
+    assert table.records()[0]["kosten_eur"] == "1.234,50" and table.records()[0]["gemeente_code"] == "GM0153"
 
 
 @pytest.mark.parametrize(
