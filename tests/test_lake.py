@@ -55,3 +55,25 @@ def test_tables_land_in_ingest_date_partitions_and_are_listed(tmp_path: Path) ->
 def test_unknown_zone_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown lake zone 'bronze'"):
         Lake(tmp_path).zone("bronze", "availability")
+
+
+def test_a_redelivery_is_recognised_also_when_another_process_stored_the_first(tmp_path: Path) -> None:
+    mine, theirs = Lake(tmp_path), Lake(tmp_path)  # two processes on one lake
+    first, new = mine.store_raw("tmsd", "a.csv", b"one", "test")
+    assert new
+    again, new = mine.store_raw("tmsd", "a_copy.csv", b"one", "test")
+    assert not new and again == first
+    from_them, new = theirs.store_raw("tmsd", "b.csv", b"two", "test")  # appended behind my back
+    assert new
+    seen, new = mine.store_raw("tmsd", "b_copy.csv", b"two", "test")
+    assert not new and seen == from_them
+    assert [r.name for r in mine.manifest("tmsd")] == ["a.csv", "b.csv"]
+
+
+def test_a_replaced_manifest_is_read_again(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    lake.store_raw("tmsd", "a.csv", b"one", "test")
+    manifest = tmp_path / "raw" / "tmsd" / "manifest.jsonl"
+    manifest.write_text("", encoding="utf-8")  # e.g. restored from an older backup
+    _, new = lake.store_raw("tmsd", "a.csv", b"one", "test")
+    assert new, "a checksum no longer in the manifest is new again"

@@ -51,6 +51,8 @@ class Lake:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        # per source: (bytes of the manifest read so far, checksum → first record), see _raw_index
+        self._raw_indexes: dict[str, tuple[int, dict[str, RawRecord]]] = {}
 
     def zone(self, zone: str, dataset: str) -> Path:
         """The folder of one dataset in one zone (not created until something is written)."""
@@ -88,9 +90,9 @@ class Lake:
         of the bytes as delivered, so a re-delivery is still recognised.
         """
         digest = hashlib.sha256(content).hexdigest()
-        for record in self.manifest(source):
-            if (record.received_sha256 or record.sha256) == (received_sha256 or digest):
-                return record, False
+        known = self._raw_index(source).get(received_sha256 or digest)
+        if known is not None:
+            return known, False
         now = datetime.now(UTC)
         path = self.zone("raw", source) / now.date().isoformat() / f"{digest[:16]}-{name}"
         write_atomic(path, content)
@@ -107,6 +109,29 @@ class Lake:
         )
         self._append_manifest(source, record)
         return record, True
+
+    def _raw_index(self, source: str) -> dict[str, RawRecord]:
+        """The manifest's records by checksum as received (the first record of each), read on from where
+        the last call stopped: checking every delivery against the whole manifest again made landing
+        quadratic in the deliveries (a national history is tens of thousands). Lines another process
+        appended since are read too; a manifest that shrank (restored, replaced) is read again whole."""
+        path = self.zone("raw", source) / "manifest.jsonl"
+        size = path.stat().st_size if path.exists() else 0
+        offset, index = self._raw_indexes.get(source, (0, {}))
+        if size < offset:
+            offset, index = 0, {}
+        if size > offset:
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                for line in handle:
+                    if not line.endswith(b"\n"):
+                        break  # a line still being written: read it next time
+                    offset += len(line)
+                    if line.strip():
+                        record = RawRecord(**json.loads(line))
+                        index.setdefault(record.received_sha256 or record.sha256, record)
+        self._raw_indexes[source] = (offset, index)
+        return index
 
     def _append_manifest(self, source: str, record: RawRecord) -> None:
         path = self.zone("raw", source) / "manifest.jsonl"
