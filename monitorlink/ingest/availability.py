@@ -169,7 +169,7 @@ def land(settings: Settings, expected: list[MessageRef], max_seconds: float = 30
     Runs as a member of the ingester's consumer group, so it shares the work with a long-running
     ingester service if one is up (`make up`) and does all of it if none is (`make run`, tests).
     """
-    from monitorlink.ingest.consumer import run_consumer  # Kafka's client loads only to consume
+    from monitorlink.ingest.consumer import Batching, run_consumer  # Kafka's client loads only to consume
 
     ingester = Ingester(Lake(settings.lake_root), feed(settings))
     until_landed = _AllLanded(ingester, expected)
@@ -178,7 +178,12 @@ def land(settings: Settings, expected: list[MessageRef], max_seconds: float = 30
     consumer = new_consumer(settings, settings.availability_topic)
     try:
         stats = run_consumer(
-            consumer, ingester, stop_when=until_landed, idle_seconds=None, max_seconds=max_seconds
+            consumer,
+            ingester,
+            stop_when=until_landed,
+            idle_seconds=None,
+            max_seconds=max_seconds,
+            batching=Batching.of(settings),
         )
     finally:
         consumer.close()
@@ -202,14 +207,23 @@ class _AllLanded:
     def __init__(self, ingester: Ingester, expected: list[MessageRef], every_s: float = 2.0) -> None:
         self.ingester, self.pending, self.every_s = ingester, list(expected), every_s
         self._next_look = time.monotonic() + every_s
+        self._batches_seen = -1
 
     def __call__(self, stats: IngestStats) -> bool:
-        self.pending = [ref for ref in self.pending if not self.ingester.has_landed(ref)]
+        # The pending list is only looked through when the ledger may have grown (a batch landed here, or
+        # the lake was re-read): it runs after every poll, and a backfill waits for tens of thousands.
+        if stats.batches != self._batches_seen:
+            self._batches_seen = stats.batches
+            self._drop_landed()
         if self.pending and time.monotonic() >= self._next_look:
             self._next_look = time.monotonic() + self.every_s
-            self.ingester.reload_ledger()
-            self.pending = [ref for ref in self.pending if not self.ingester.has_landed(ref)]
+            # never waits for a batch that is landing: it is in the ledger when done, and looked at then
+            if self.ingester.reload_ledger(wait=False):
+                self._drop_landed()
         return not self.pending
+
+    def _drop_landed(self) -> None:
+        self.pending = [ref for ref in self.pending if not self.ingester.has_landed(ref)]
 
 
 def ingest(
@@ -233,12 +247,13 @@ def _ingest_until(
     settings: Settings, follow: bool, idle_seconds: float, stop: threading.Event
 ) -> IngestStats:
     """Connect, read the ledger, then consume until idle (or, following, until `stop` is set)."""
-    from monitorlink.ingest.consumer import run_consumer
+    from monitorlink.ingest.consumer import Batching, run_consumer
 
     consumer = new_consumer(settings, settings.availability_topic)
     try:
         ingester = Ingester(Lake(settings.lake_root), feed(settings))
-        return run_consumer(consumer, ingester, idle_seconds=None if follow else idle_seconds, stop=stop)
+        idle = None if follow else idle_seconds
+        return run_consumer(consumer, ingester, idle_seconds=idle, stop=stop, batching=Batching.of(settings))
     finally:
         consumer.close()
 

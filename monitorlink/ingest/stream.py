@@ -15,10 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
@@ -46,9 +49,12 @@ class Message:
     #: None for a tombstone (a record with a null value), which any Kafka client may produce.
     value: bytes | None
 
-    @property
+    @cached_property
     def sha256(self) -> str:
-        """Checksum of the payload: tells a re-delivery from a new message at the same offset."""
+        """Checksum of the payload: tells a re-delivery from a new message at the same offset.
+
+        Cached: the ingester asks for it several times per message (ledger, dedup, lake columns).
+        """
         return hashlib.sha256(self.value if self.value is not None else b"").hexdigest()
 
 
@@ -78,6 +84,19 @@ class IngestStats:
     quarantined: int = 0
     batches: int = 0
     rules: Counter[str] = field(default_factory=Counter)
+    #: messages in the largest micro-batch landed: how far adaptive batching grew under backlog
+    largest_batch: int = 0
+
+    def record_batch(self, size: int) -> None:
+        """Count a landed micro-batch of `size` messages."""
+        self.batches += 1
+        self.largest_batch = max(self.largest_batch, size)
+
+
+#: A JSON escape (`\u…`) is the only way a lone surrogate or a hidden digit can enter a decoded text.
+_ESCAPE = "\\u"
+#: Nine digits in a row: without them in the message, no text of the event can hold a BSN.
+_NINE_DIGITS = re.compile(r"\d\d{8}")
 
 
 @dataclass
@@ -99,14 +118,29 @@ class Ingester:
         # checksums of landed messages that carried an event: the same bytes again are a re-delivery
         self._landed_events: set[str] = set()
         self._last_validation: dict[str, Any] | None = None
+        # `process` may run in a landing thread while the consumer thread re-reads the ledger
+        # (`reload_ledger`): the lock keeps a half-landed batch from being seen as one without its log line.
+        self._lock = threading.RLock()
+        self._subschemas: dict[tuple[str, ...], pa.Schema] = {}
         self.reload_ledger()
 
-    def reload_ledger(self) -> None:
+    def reload_ledger(self, wait: bool = True) -> bool:
         """Read what landed from the lake (at start-up, or to see what other group members landed).
 
         A micro-batch in the lake without its line in the delivery log (a crash between writing its
         files and logging it) gets its line now, rebuilt from its files, so it is still announced.
+        Returns whether it did: with `wait=False` it gives up at once while a batch is landing (that
+        batch is in the ledger when it is done), so a stop condition never stalls the consumer thread.
         """
+        if not self._lock.acquire(blocking=wait):
+            return False
+        try:
+            self._reload_ledger()
+        finally:
+            self._lock.release()
+        return True
+
+    def _reload_ledger(self) -> None:
         columns = [
             "event_id", "_kafka_topic", "_kafka_partition", "_kafka_offset", "_message_sha256", "_batch_id",
             "failed_rules",
@@ -136,6 +170,10 @@ class Ingester:
 
     def process(self, messages: Sequence[Message]) -> tuple[int, int]:
         """Land one micro-batch durably; returns (validated, quarantined). Offsets are the caller's job."""
+        with self._lock:
+            return self._process(messages)
+
+    def _process(self, messages: Sequence[Message]) -> tuple[int, int]:
         fresh = [
             m for m in messages if self._landed_offsets.get((m.topic, m.partition, m.offset)) != m.sha256
         ]
@@ -169,7 +207,7 @@ class Ingester:
             landed.rules.update({failure.rule for failure in row.failures})
         append_delivery_log(self.lake, self.feed.dataset, landed.outcome(self.feed.dataset, batch_id, now))
         self._remember(rows)
-        self.stats.batches += 1
+        self.stats.record_batch(len(messages))
         self.stats.validated += len(good)
         self.stats.quarantined += len(bad)
         return len(good), len(bad)
@@ -182,8 +220,11 @@ class Ingester:
             )
             return _Row(message, None, [RuleFailure("message_has_value", reason)])
         try:
-            event = json.loads(message.value.decode("utf-8"))
-            broken_text = has_lone_surrogate(event)
+            event = json.loads(message.value)
+            text = _plain_utf8(message.value)
+            # Fast path: without a `\u` escape no decoded text can hold a lone surrogate (UTF-8 cannot).
+            escaped = text is None or _ESCAPE in text
+            broken_text = escaped and has_lone_surrogate(event)
         except ValueError as error:  # not UTF-8, not JSON, or an integer past Python's digit limit
             reason = f"message is not UTF-8 JSON: {str(error)[:200]}"
             return _Row(message, None, [RuleFailure("message_is_json", reason)])
@@ -194,7 +235,8 @@ class Ingester:
             return _Row(
                 message, None, [RuleFailure("message_is_object", "message is JSON but not an object")]
             )
-        event = masked(event)
+        if escaped or _NINE_DIGITS.search(text or ""):  # otherwise no text can hold a BSN: nothing to mask
+            event = masked(event)
         if broken_text:
             reason = "a text holds a lone surrogate (\\ud800–\\udfff), which is no Unicode character"
             # the event id, where it is sound text, goes along: replay then knows the event has landed
@@ -246,17 +288,77 @@ class Ingester:
         candidates = [row for row in rows if not row.failures]
         if not candidates:
             return
-        typed, type_failures = coerce([row.event or {} for row in candidates], self.feed.schema)
+        typed, type_failures = self._coerce([row.event or {} for row in candidates])
         outcome = validate(typed, self.feed.schema.names, self.feed.suite)
         for index, row in enumerate(candidates):
             row.failures.extend(type_failures.get(index, []) + outcome.failures_for(index))
             row.event = typed[index]
         self._last_validation = outcome.result
 
+    def _coerce(
+        self, events: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], dict[int, list[RuleFailure]]]:
+        """`event_types.coerce`, without its per-value dispatch where a value already has its type.
+
+        A text that is a `str`, a count that is an `int`, a figure that is a `float`, a flag that is a
+        `bool` or a missing value comes out of `coerce` unchanged; only the other values (timestamps,
+        lists, anything of another type) go through it, so their casts and failures are exactly its.
+        """
+        typed: list[dict[str, Any]] = []
+        failures: dict[int, list[RuleFailure]] = {}
+        for index, event in enumerate(events):
+            row: dict[str, Any] = {}
+            to_cast: list[str] = []
+            for name, passes in self._passthrough:
+                value = event.get(name)
+                row[name] = value
+                if value is not None and type(value) is not passes:
+                    to_cast.append(name)
+            if to_cast:
+                (cast,), failed = coerce(
+                    [{name: event.get(name) for name in to_cast}], self._subschema(to_cast)
+                )
+                row.update(cast)
+                if failed:
+                    failures[index] = failed[0]
+            typed.append(row)
+        return typed, failures
+
+    @cached_property
+    def _passthrough(self) -> list[tuple[str, type | None]]:
+        """Per contract field (in order), the Python type `coerce` returns unchanged; None: always cast."""
+        kinds: list[tuple[str, type | None]] = []
+        for schema_field in self.feed.schema:
+            kind = schema_field.type
+            passes: type | None = None
+            if pa.types.is_string(kind):
+                passes = str
+            elif pa.types.is_boolean(kind):
+                passes = bool
+            elif pa.types.is_integer(kind):
+                passes = int
+            elif pa.types.is_floating(kind):
+                passes = float
+            kinds.append((schema_field.name, passes))
+        return kinds
+
+    def _subschema(self, names: list[str]) -> pa.Schema:
+        """The contract's fields of these names (cached: the same few fields need casting every event)."""
+        key = tuple(names)
+        schema = self._subschemas.get(key)
+        if schema is None:
+            schema = self._subschemas[key] = pa.schema([self.feed.schema.field(name) for name in names])
+        return schema
+
     def _validated_table(self, rows: list[_Row], batch_id: str, now: datetime) -> pa.Table:
-        schema = pa.schema([*self.feed.schema, *INGEST_COLUMNS])
-        records = [{**(row.event or {}), **_ingest_columns(row.message, batch_id, now)} for row in rows]
-        return pa.Table.from_pylist(records, schema=schema)
+        """The events in the contract's columns, then the ingest columns, built column by column
+        (a batch under backlog holds thousands of rows: no merged dict per row)."""
+        table = pa.Table.from_pylist([row.event or {} for row in rows], schema=self.feed.schema)
+        places = [_ingest_columns(row.message, batch_id, now) for row in rows]
+        for ingest_field in INGEST_COLUMNS:
+            values = [place[ingest_field.name] for place in places]
+            table = table.append_column(ingest_field, pa.array(values, type=ingest_field.type))
+        return table
 
     def _write_quarantine(self, rows: list[_Row], batch_id: str, now: datetime) -> None:
         records = [
@@ -327,6 +429,20 @@ class _LandedBatch:
             critical=dict(self.rules),
             processed_at=landed_at.isoformat(),
         )
+
+
+def _plain_utf8(value: bytes) -> str | None:
+    """The message as text when it is plain UTF-8 JSON (no BOM, not UTF-16/32), else None.
+
+    Only for the fast paths' checks: `json.loads` reads the bytes itself, as it always did; a message
+    in another encoding takes the full checks.
+    """
+    if json.detect_encoding(value) != "utf-8":
+        return None
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _event_id(row: _Row) -> str | None:

@@ -361,6 +361,7 @@ class StreamIngester:
             home,
             consumer_group=f"{self.base.consumer_group}-{home.name}",
             batch_max_records=INGEST_BATCH,
+            batch_max_records_backlog=INGEST_BATCH,
             session_timeout_ms=SESSION_TIMEOUT_MS,
         )
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 def _ingester(failpoint: str | None) -> subprocess.CompletedProcess[str]:
     """`monitorlink ingest` as its own process, in small batches so a crash leaves work to redo."""
-    env = {**os.environ, "MONITORLINK_BATCH_MAX_RECORDS": "40"}
+    env = {**os.environ, "MONITORLINK_BATCH_MAX_RECORDS": "40", "MONITORLINK_BATCH_MAX_RECORDS_BACKLOG": "40"}
     env.pop(FAILPOINT_VARIABLE, None)
     if failpoint:
         env[FAILPOINT_VARIABLE] = failpoint

@@ -102,15 +102,17 @@ def test_three_files_hold_their_tiers_and_stand_alone(run: Run) -> None:
         connect_readonly(run.settings, "restricted") as full,
     ):
         assert _schemas(published) == ["published"]
-        assert _schemas(analysts) == ["main", "published"]
-        assert _schemas(full) == ["main", "published", "restricted"]
+        assert _schemas(analysts) == ["live", "main", "published"]
+        assert _schemas(full) == ["live", "main", "published", "restricted"]
         tables = {t for (t,) in published.sql("select table_name from information_schema.tables").fetchall()}
         assert tables == set(declared) and {"pub_reentry", "fct_offer_wait_norm"} <= tables
         assert published.sql(pseudonyms).fetchone() == analysts.sql(pseudonyms).fetchone() == (0,)
         assert full.sql(pseudonyms).fetchone()[0] > 0  # type: ignore[index]
-        # no views (staging views read the lake by absolute path), so each file works anywhere
-        for db in (published, analysts):
-            assert db.sql("select count(*) from duckdb_views() where not internal").fetchone() == (0,)
+        # the published file holds no view (a view reads the lake by absolute path), so it works anywhere;
+        # the analysts' file holds one, the live current state of availability, which reads the lake
+        views = "select schema_name, view_name from duckdb_views() where not internal"
+        assert published.sql(views).fetchall() == []
+        assert analysts.sql(views).fetchall() == [("live", "live_availability_current")]
         assert analysts.sql("select count(*) from main.stg_education__pupils").fetchone()[0] > 0  # type: ignore[index]
         # the unsuppressed marts are in the analysts' file, and they do hold small counts
         small = "select count(*) from main.fct_reentry where youths_reentered_12m between 1 and 9"
