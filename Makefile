@@ -77,8 +77,13 @@ status: install ## show the services monitorlink started
 docs: install ## generate the dbt docs site (lineage, KPI definitions) and serve it on 127.0.0.1:8081
 	$(BIN)/monitorlink docs --serve
 
-bench: install ## benchmarks as ratios against baselines of the same run → docs/performance.md (BENCH_REPEATS=N, default 5; dashboards need `make up`)
+BENCH_NL_FILES ?= 600
+BENCH_NL_VOLUME ?= 0.1
+bench: install ## benchmarks as ratios against baselines of the same run → docs/performance.md (BENCH_REPEATS=N, default 5; dashboards need `make up`; BENCH_NL_FILES, BENCH_NL_VOLUME size the national ones)
+	$(BIN)/python bench/national_landing.py --scale nl --files $(BENCH_NL_FILES)
+	$(BIN)/python bench/national_build.py --volume $(BENCH_NL_VOLUME)
 	$(BIN)/python bench/ingest_rate.py
+	$(BIN)/python bench/event_queryable.py
 	$(BIN)/python bench/delivery_rate.py
 	$(BIN)/python bench/event_latency.py
 	$(BIN)/python bench/publish_tiers.py

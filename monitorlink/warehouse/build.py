@@ -30,10 +30,15 @@ from monitorlink.core.config import Settings
 from monitorlink.core.lake import file_lock, fsync_directory
 from monitorlink.ingest.sources import SOURCES
 from monitorlink.warehouse import disclosure
+from monitorlink.warehouse.increments import increments
 from monitorlink.warehouse.lake_inputs import lake_inputs
 
 RESTRICTED_SCHEMA = "restricted"
 PUBLISHED_SCHEMA = disclosure.PUBLISHED_SCHEMA
+#: Views an analyst queries for the state of the moment (`live_availability_current`): they read the
+#: lake's validated zone when queried, so a landed event shows without a rebuild. The only views a tier
+#: file keeps as views; the published file never holds this schema.
+LIVE_SCHEMA = "live"
 #: Who reads which file: everyone (dashboards, other municipalities), the region's authorised analysts,
 #: or those who may see person-level (pseudonymised) data.
 Tier = Literal["published", "analysts", "restricted"]
@@ -87,7 +92,7 @@ def _build_locked(settings: Settings, select: str | None, on_node: OnNode | None
     if selective:
         shutil.copyfile(base, build_file)
     dbt_dir = settings.home / "dbt"
-    arguments = ["build", *(["--select", select] if selective and select else [])]
+    arguments = ["build", *(["--select", select, *exclude_sources(select)] if selective and select else [])]
     completed = run_dbt(settings, arguments, build_file, "target", on_node)
     results = _run_results(dbt_dir / "target" / "run_results.json")
     if completed.returncode != 0:
@@ -115,6 +120,14 @@ def _build_locked(settings: Settings, select: str | None, on_node: OnNode | None
         seconds=time.monotonic() - started,
         selected=select if selective else None,
     )
+
+
+def exclude_sources(select: str) -> list[str]:
+    """`--exclude` of the sources a selective build selects: their own tests re-read every lake file
+    (nationally thousands), while the quality gate checked each batch on the same rules before it
+    landed and the staging models' tests check the rows again; a full build still runs them."""
+    sources = [token.rstrip("+") for token in select.split() if token.startswith("source:")]
+    return ["--exclude", *sources] if sources else []
 
 
 def _build_dir(settings: Settings) -> Path:
@@ -145,6 +158,7 @@ def run_dbt(
     without it dbt runs quietly.
     """
     dbt_dir = settings.home / "dbt"
+    inputs = lake_inputs(settings.lake_root, _build_dir(settings))
     variables = {
         "wait_norm_months": settings.wait_norm_months,
         "suppression_threshold": settings.suppression_threshold,
@@ -152,7 +166,9 @@ def run_dbt(
         "source_sla_days": {
             s.name: [s.freshness.every_days, s.freshness.grace_days, s.freshness.lag_days] for s in SOURCES
         },
-        "lake_inputs": lake_inputs(settings.lake_root, _build_dir(settings)),
+        "lake_inputs": inputs,
+        # what a selective build's incremental staging tables still have to read (increments.py)
+        "lake_increments": increments(database, settings.lake_root, inputs),
     }
     command = [
         _dbt_executable(),
@@ -287,24 +303,50 @@ def _tier_copy(
             ).fetchall()
             if schemas(schema)
         ]
+        live = _live_views(connection, source) if any(s == LIVE_SCHEMA for s, _ in relations) else {}
         connection.execute(f"attach '{target}' as tier_copy")
         for schema in sorted({schema for schema, _ in relations}):
             connection.execute(f'create schema if not exists tier_copy."{schema}"')
         for schema, name in relations:
+            if (schema, name) in live:
+                continue
             qualified = f'tier_copy."{schema}"."{name}"'
             connection.execute(f'create table {qualified} as from "{source}"."{schema}"."{name}"')
             _comment(connection, qualified, *documented.get(name, ("", {})))
         connection.execute("detach tier_copy")
+    if live:
+        with duckdb.connect(str(target)) as connection:
+            for (schema, name), definition in sorted(live.items()):
+                connection.execute(definition)
+                _comment(connection, f'"{schema}"."{name}"', *documented.get(name, ("", {})), kind="view")
     _checkpoint(target)
     return target
 
 
+def _live_views(connection: duckdb.DuckDBPyConnection, source: str) -> dict[tuple[str, str], str]:
+    """The live schema's views by (schema, name), as the statements that create them again elsewhere.
+
+    DuckDB keeps a view's SQL without its database, and a live model reads only the lake (a dbt source,
+    never a ref), so the statement means the same in the tier file as in the build.
+    """
+    rows = connection.execute(
+        "select schema_name, view_name, sql from duckdb_views()"
+        " where database_name = $db and schema_name = $s",
+        {"db": source, "s": LIVE_SCHEMA},
+    ).fetchall()
+    return {(schema, name): sql for schema, name, sql in rows}
+
+
 def _comment(
-    connection: duckdb.DuckDBPyConnection, qualified: str, description: str, columns: dict[str, str]
+    connection: duckdb.DuckDBPyConnection,
+    qualified: str,
+    description: str,
+    columns: dict[str, str],
+    kind: Literal["table", "view"] = "table",
 ) -> None:
     """Carry dbt's descriptions into the file, so an analyst's SQL client shows what a table holds."""
     if description:
-        connection.execute(f"comment on table {qualified} is {_literal(description)}")
+        connection.execute(f"comment on {kind} {qualified} is {_literal(description)}")
     info = connection.execute(f"select name from pragma_table_info('{qualified}')").fetchall()
     present = {name for (name,) in info}
     for column, text in columns.items():

@@ -35,7 +35,7 @@ from monitorlink.ops.orchestration import airflow_environment, batch_connections
 from monitorlink.ops.recovery import backfill, replay
 from monitorlink.ops.watch import watch_once
 from monitorlink.simulator import SimulationResult, simulate
-from monitorlink.warehouse.build import connect_readonly, run_dbt
+from monitorlink.warehouse.build import connect_readonly, exclude_sources, run_dbt
 from tests.conftest import free_port
 from tests.trigger_runs import first_trigger_event, load_dag_module
 from tests.warehouse_checks import warehouse_content
@@ -137,9 +137,11 @@ def _run_on_asset_events(dag: Any, payloads: dict[str, dict[str, Any]]) -> Any:
 
 
 def _dbt_selects(settings: Settings, selection: str, resource_types: set[str]) -> set[str]:
-    """The unique ids dbt itself selects for `selection` (`dbt ls`), of the given resource types."""
+    """The unique ids dbt itself selects for `selection` (`dbt ls`), of the given resource types, without
+    the sources' own tests, which a selective build leaves to the full build (build.exclude_sources)."""
     scratch = settings.home / "dbt-ls.duckdb"
-    arguments = ["ls", "--select", selection, "--output", "json", "--output-keys", "unique_id"]
+    arguments = ["ls", "--select", selection, *exclude_sources(selection)]
+    arguments += ["--output", "json", "--output-keys", "unique_id"]
     for resource_type in sorted(resource_types):
         arguments += ["--resource-type", resource_type]
     listed = run_dbt(settings, arguments, scratch, "ls-target")
