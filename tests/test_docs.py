@@ -36,9 +36,10 @@ DOCS = README + "".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "
 
 def _code_text() -> str:
     folders = ("monitorlink", "connectors", "dags")
-    return "".join(
+    python = "".join(
         p.read_text(encoding="utf-8") for folder in folders for p in (PROJECT_ROOT / folder).rglob("*.py")
     )
+    return python + (PROJECT_ROOT / "dbt" / "profiles.yml").read_text(encoding="utf-8")  # dbt reads some
 
 
 def test_every_environment_variable_the_code_reads_is_in_the_readme_table_and_back() -> None:

@@ -90,11 +90,11 @@ def test_non_ascii_text_without_escapes_lands_unchanged(settings: Settings, even
     assert _rows(lake, "validated")[0]["note"] == "wachttijd ± 6 weken — één locatie"
 
 
-def test_a_message_in_another_json_encoding_takes_the_full_checks(
+def test_a_message_in_another_json_encoding_is_quarantined_as_not_utf8(
     settings: Settings, event: dict[str, Any]
 ) -> None:
-    # JSON may come as UTF-16 (json.loads reads it); the byte-level shortcuts must not apply to it
+    # json.loads would read UTF-16 bytes; the contract says UTF-8 JSON, so it is poison, kept with a reason
     value = json.dumps({**event, "note": f"client {BSN} waits"}).encode("utf-16")
     lake, landed = _land(settings, [value])
-    assert landed == (1, 0)
-    assert _rows(lake, "validated")[0]["note"] == "client [BSN] waits"
+    assert landed == (0, 1)
+    assert _rows(lake, "quarantine")[0]["failed_rules"] == ["message_is_json"]

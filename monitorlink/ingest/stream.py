@@ -220,7 +220,9 @@ class Ingester:
             )
             return _Row(message, None, [RuleFailure("message_has_value", reason)])
         try:
-            event = json.loads(message.value)
+            # decoded strictly first: json.loads on bytes would also take UTF-16/32 and a BOM, which the
+            # contract (UTF-8 JSON) does not allow (docs/reliability.md)
+            event = json.loads(message.value.decode("utf-8"))
             text = _plain_utf8(message.value)
             # Fast path: without a `\u` escape no decoded text can hold a lone surrogate (UTF-8 cannot).
             escaped = text is None or _ESCAPE in text

@@ -16,11 +16,12 @@ effect of every injected defect, as in `truth`) and from the reference files, ne
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 from collections import defaultdict
 from typing import Any
 
 from monitorlink.core.config import PROJECT_ROOT
-from monitorlink.core.pseudonym import pseudonymise
 from monitorlink.simulator.truth import landed_deliveries
 from monitorlink.simulator.truth_rows import Deliveries
 
@@ -45,7 +46,9 @@ def truth(deliveries: Deliveries, defects: list[Any], key: bytes) -> dict[str, A
         national[period] += len(in_age)
         for bsn in in_age:
             if gemeente in split:
-                today = successor(split[gemeente], pseudonymise(bsn, key))
+                # the pseudonym as the contract defines it (HMAC-SHA256 of the BSN, hex), computed here
+                pseudonym = hmac.new(key, bsn.encode("ascii"), hashlib.sha256).hexdigest()
+                today = successor(split[gemeente], pseudonym)
             else:
                 today = merged.get(gemeente, gemeente)
             rolled_up[period][today] += 1

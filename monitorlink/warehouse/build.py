@@ -30,7 +30,6 @@ from monitorlink.core.config import Settings
 from monitorlink.core.lake import file_lock, fsync_directory
 from monitorlink.ingest.sources import SOURCES
 from monitorlink.warehouse import disclosure
-from monitorlink.warehouse.increments import increments
 from monitorlink.warehouse.lake_inputs import lake_inputs
 
 RESTRICTED_SCHEMA = "restricted"
@@ -125,7 +124,7 @@ def _build_locked(settings: Settings, select: str | None, on_node: OnNode | None
 def exclude_sources(select: str) -> list[str]:
     """`--exclude` of the sources a selective build selects: their own tests re-read every lake file
     (nationally thousands), while the quality gate checked each batch on the same rules before it
-    landed and the staging models' tests check the rows again; a full build still runs them."""
+    landed and the staging table's tests check the rows again; a full build still runs them."""
     sources = [token.rstrip("+") for token in select.split() if token.startswith("source:")]
     return ["--exclude", *sources] if sources else []
 
@@ -158,7 +157,6 @@ def run_dbt(
     without it dbt runs quietly.
     """
     dbt_dir = settings.home / "dbt"
-    inputs = lake_inputs(settings.lake_root, _build_dir(settings))
     variables = {
         "wait_norm_months": settings.wait_norm_months,
         "suppression_threshold": settings.suppression_threshold,
@@ -166,9 +164,7 @@ def run_dbt(
         "source_sla_days": {
             s.name: [s.freshness.every_days, s.freshness.grace_days, s.freshness.lag_days] for s in SOURCES
         },
-        "lake_inputs": inputs,
-        # what a selective build's incremental staging tables still have to read (increments.py)
-        "lake_increments": increments(database, settings.lake_root, inputs),
+        "lake_inputs": lake_inputs(settings.lake_root, _build_dir(settings)),
     }
     command = [
         _dbt_executable(),
