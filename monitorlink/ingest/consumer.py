@@ -166,8 +166,7 @@ class _Loop(ConsumerRebalanceListener):  # type: ignore[misc]
         #: whether the last poll came back short (the partitions nearly drained): gathered records land now
         self.caught_up = True
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitorlink-landing")
-        # A rebalance happens inside `poll`, on this thread: the listener finishes the batch in flight and
-        # commits it first, so a partition's new owner starts after it instead of landing it again.
+        # The listener drops what was gathered for partitions that go to another member (see below).
         topics = consumer.subscription()
         if topics:
             # the same topics again, now with the listener: kafka-python warns of an "unchanged" subscription
@@ -180,8 +179,10 @@ class _Loop(ConsumerRebalanceListener):  # type: ignore[misc]
                 quiet.setLevel(level)
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        """Before partitions go to another member: land and commit what is in flight, drop the rest."""
-        self._finish()
+        """Before partitions go to another member: drop what was gathered for them (never committed, it
+        comes again to the new owner). kafka-python runs this on its IO thread, where a blocking consumer
+        call (a commit) is refused, so the batch in flight is committed by the loop as usual; when the
+        broker no longer takes that commit, the lake's ledger skips the records the new owner re-reads."""
         self.gathering.drop(set(revoked))
 
     def on_partitions_assigned(self, assigned: Any) -> None:
