@@ -43,7 +43,7 @@ run: install ## start the embedded defaults, run every pipeline once on simulate
 NL_VOLUME ?= 1
 run-nl: install ## the whole country (342 municipalities, 2019–2025) in var/nl: simulate --scale nl, then run everything (NL_VOLUME=0.1: a tenth)
 	MONITORLINK_HOME=var/nl MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink simulate --scale nl --volume $(NL_VOLUME) --out var/nl/simulation
-	MONITORLINK_HOME=var/nl MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink run --simulated
+	MONITORLINK_HOME=var/nl MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} MONITORLINK_DUCKDB_MEMORY_LIMIT=$${MONITORLINK_DUCKDB_MEMORY_LIMIT:-4GB} $(BIN)/monitorlink run --simulated
 
 test: install superset browser lint typecheck ## lint, type-check, run every test (real broker, dbt, GX, Airflow, Superset, Chromium)
 	$(BIN)/pytest -q
