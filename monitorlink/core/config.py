@@ -15,6 +15,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from monitorlink.core.object_store import S3Endpoint, lake_location
+
+if TYPE_CHECKING:
+    from monitorlink.core.object_store import LakePath
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Every source by name; `monitorlink.ingest.sources.SOURCES` describes each (a test keeps the two in step).
@@ -25,6 +31,10 @@ ALERT_NOTIFIERS = ("log", "kafka", "webhook")
 #: CBS tables fetched when `MONITORLINK_CBS_TABLES` is unset (set but empty switches CBS off).
 DEFAULT_CBS_TABLES = "03759ned:v3,85098NED:v4"
 CBS_REGIONS = ("twente", "all")
+#: Where the warehouse is published: three DuckDB files (embedded default) or three DuckLake catalogs.
+WAREHOUSE_BACKENDS = ("file", "ducklake")
+#: The warehouse's tiers, most to least open; each is its own file or DuckLake catalog with its own access.
+TIERS = ("published", "analysts", "restricted")
 
 
 class ConfigError(ValueError):
@@ -114,7 +124,13 @@ class Settings:
     """A snapshot of the environment; take a fresh one with `load_settings()` after changing variables."""
 
     home: Path
-    lake_root: Path
+    #: A local folder (`MONITORLINK_LAKE_ROOT`) or a prefix on object storage (`MONITORLINK_LAKE_URI`).
+    lake_root: LakePath
+    s3: S3Endpoint
+    #: Where locks live when the lake is on object storage and no lock database is set (one machine).
+    lock_root: Path
+    #: PostgreSQL (libpq keywords) whose advisory locks serialise landers on several machines.
+    lock_dsn: str | None
     warehouse_path: Path
     analysts_warehouse_path: Path
     restricted_warehouse_path: Path
@@ -156,6 +172,11 @@ class Settings:
     dev_mode: bool
     superset_venv: Path
     superset_metadata_uri: str | None
+    warehouse_backend: str
+    #: DuckLake: per tier, the PostgreSQL catalog (libpq keywords, the tier's own credentials).
+    ducklake_dsns: dict[str, str]
+    #: DuckLake: the object-storage prefix under which each tier keeps its data files (`<uri>/<tier>/`).
+    ducklake_data_uri: str | None
 
     @property
     def embedded_broker(self) -> bool:
@@ -182,9 +203,13 @@ def load_settings() -> Settings:
     """Read the environment now (call again in tests after monkeypatching variables)."""
     home = _env_path("MONITORLINK_HOME", PROJECT_ROOT / "var")
     snapshots = _env("MONITORLINK_AVAILABILITY_SNAPSHOTS", "")
+    s3 = S3Endpoint.from_environment()
     return Settings(
         home=home,
-        lake_root=_env_path("MONITORLINK_LAKE_ROOT", home / "lake"),
+        lake_root=_lake_root(home, s3),
+        s3=s3,
+        lock_root=home / "run" / "locks",
+        lock_dsn=os.environ.get("MONITORLINK_LOCK_DSN", "").strip() or None,
         warehouse_path=_env_path("MONITORLINK_WAREHOUSE_PATH", home / "warehouse" / "monitorlink.duckdb"),
         analysts_warehouse_path=_env_path(
             "MONITORLINK_ANALYSTS_WAREHOUSE_PATH", home / "warehouse" / "analysts" / "monitorlink.duckdb"
@@ -227,7 +252,39 @@ def load_settings() -> Settings:
         dev_mode=env_flag("MONITORLINK_DEV_MODE"),
         superset_venv=_env_path("MONITORLINK_SUPERSET_VENV", PROJECT_ROOT / ".venv-superset"),
         superset_metadata_uri=os.environ.get("MONITORLINK_SUPERSET_METADATA_URI", "").strip() or None,
+        warehouse_backend=_env_choice("MONITORLINK_WAREHOUSE_BACKEND", "file", WAREHOUSE_BACKENDS),
+        ducklake_dsns=_ducklake_dsns(),
+        ducklake_data_uri=_ducklake_data_uri(),
     )
+
+
+def _lake_root(home: Path, s3: S3Endpoint) -> LakePath:
+    """`MONITORLINK_LAKE_URI` (object storage) when set, else the folder `MONITORLINK_LAKE_ROOT`."""
+    uri = _env("MONITORLINK_LAKE_URI", "")
+    if not uri:
+        return _env_path("MONITORLINK_LAKE_ROOT", home / "lake")
+    if not uri.startswith("s3://") or len(uri.rstrip("/")) <= len("s3://"):
+        raise ConfigError(f"MONITORLINK_LAKE_URI={uri!r} is not an s3://bucket/prefix address")
+    return lake_location(uri, s3)
+
+
+def _ducklake_dsns() -> dict[str, str]:
+    """Each tier's catalog (`MONITORLINK_DUCKLAKE_<TIER>_DSN`); all three or none."""
+    dsns = {tier: _env(f"MONITORLINK_DUCKLAKE_{tier.upper()}_DSN", "") for tier in TIERS}
+    chosen = _env_choice("MONITORLINK_WAREHOUSE_BACKEND", "file", WAREHOUSE_BACKENDS)
+    missing = [f"MONITORLINK_DUCKLAKE_{tier.upper()}_DSN" for tier, dsn in dsns.items() if not dsn]
+    if chosen == "ducklake" and missing:
+        raise ConfigError(f"MONITORLINK_WAREHOUSE_BACKEND=ducklake needs {', '.join(missing)}")
+    return {tier: dsn for tier, dsn in dsns.items() if dsn}
+
+
+def _ducklake_data_uri() -> str | None:
+    """Where DuckLake keeps the tiers' data files; required with the DuckLake backend."""
+    uri = _env("MONITORLINK_DUCKLAKE_DATA_URI", "").rstrip("/")
+    chosen = _env_choice("MONITORLINK_WAREHOUSE_BACKEND", "file", WAREHOUSE_BACKENDS)
+    if chosen == "ducklake" and not uri:
+        raise ConfigError("MONITORLINK_WAREHOUSE_BACKEND=ducklake needs MONITORLINK_DUCKLAKE_DATA_URI")
+    return uri or None
 
 
 def _suppression_threshold(text: str) -> int:
