@@ -14,7 +14,7 @@ from monitorlink.core.lake import Lake
 from monitorlink.core.pseudonym import MissingPseudonymKey
 from monitorlink.ingest import deliveries
 from monitorlink.ingest.deliveries import DeliveryProcessor
-from monitorlink.ingest.delivery_log import delivery_log, delivery_log_path
+from monitorlink.ingest.delivery_log import delivery_journal, delivery_log
 from monitorlink.ingest.landing import land
 from monitorlink.ingest.quality import load_suite
 from monitorlink.ingest.sources import FILE_SOURCES
@@ -173,7 +173,7 @@ def _validated_rows(lake: Lake) -> int:
 
 def _drop_last_log_line(lake: Lake) -> None:
     """What a crash between a delivery's Parquet files and its log line leaves behind."""
-    path = delivery_log_path(lake, "tmsd")
+    path = delivery_journal(lake, "tmsd").path
     path.write_text(
         "".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8"
     )

@@ -124,7 +124,9 @@ def test_unreadable_messages_are_quarantined_not_dropped(
         ["schema_version_supported"],
         ["type_free_places"],
     ]
-    report = json.loads(next(lake.zone("quarantine", "availability").rglob("*.validation.json")).read_text())
+    report = json.loads(
+        next(Path(str(lake.root), "quarantine", "availability").rglob("*.validation.json")).read_text()
+    )
     assert report["quarantined_rows"] == 4 and report["suite"] == "availability.v2"
 
 

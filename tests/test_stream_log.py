@@ -13,7 +13,7 @@ from connectors.availability import fetch_snapshot, snapshot_events
 from monitorlink.core.config import Settings
 from monitorlink.core.lake import Lake
 from monitorlink.ingest.availability import feed
-from monitorlink.ingest.delivery_log import delivery_log, delivery_log_path
+from monitorlink.ingest.delivery_log import delivery_journal, delivery_log
 from monitorlink.ingest.events import lake_batches
 from monitorlink.ingest.stream import Ingester, Message
 from tests.conftest import SNAPSHOT_AUG_14
@@ -51,7 +51,7 @@ def test_a_batch_whose_log_line_was_lost_is_logged_again_from_its_files(settings
     lake, messages = _batch_with_three_bad(settings)
     Ingester(lake, feed(settings)).process(messages)
     (before,) = delivery_log(lake, "availability")
-    delivery_log_path(lake, "availability").unlink()  # as if the ingester died before logging
+    delivery_journal(lake, "availability").path.unlink()  # as if the ingester died before logging
     assert lake_batches(lake, "availability") == []
     Ingester(lake, feed(settings))  # the next start repairs the log from the lake
     (after,) = delivery_log(lake, "availability")
@@ -62,6 +62,6 @@ def test_a_batch_whose_log_line_was_lost_is_logged_again_from_its_files(settings
 def test_a_batch_logged_twice_counts_once(settings: Settings) -> None:
     lake, messages = _batch_with_three_bad(settings)
     Ingester(lake, feed(settings)).process(messages)
-    path = delivery_log_path(lake, "availability")
+    path = delivery_journal(lake, "availability").path
     path.write_text(path.read_text() * 2)  # two group members both logged it
     assert len(delivery_log(lake, "availability")) == 1

@@ -9,24 +9,33 @@
 Every file is written to a temporary name, fsynced and renamed into place (and the folder fsynced), so
 a reader or a restarted ingester sees a whole file or none. That is what lets the ingester commit Kafka
 offsets only after its output is durable.
+
+On object storage (`MONITORLINK_LAKE_URI=s3://…`) there is no rename: every object is written whole by
+one PUT, which a reader sees entirely or not at all, and the manifest and logs are journals of one object
+per append (`monitorlink.core.journal`). What makes a delivery part of the lake is the same on both: its
+line in the delivery log, written after its data (docs/operations.md, "Running on several machines").
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from monitorlink.core.journal import Cursor, Journal
+from monitorlink.core.object_store import connect, is_object_store
+
 if TYPE_CHECKING:
+    import duckdb
     import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from monitorlink.core.object_store import LakePath
 
 ZONES = ("raw", "validated", "quarantine")
 
@@ -47,32 +56,47 @@ class RawRecord:
 
 
 class Lake:
-    """Paths and durable writes for one lake root (a local folder; object storage is a later swap)."""
+    """Paths and durable writes for one lake root: a local folder or a prefix on object storage."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: LakePath) -> None:
         self.root = root
-        # per source: (bytes of the manifest read so far, checksum → first record), see _raw_index
-        self._raw_indexes: dict[str, tuple[int, dict[str, RawRecord]]] = {}
+        # per source: (how far the manifest was read, checksum → first record), see _raw_index
+        self._raw_indexes: dict[str, tuple[Cursor, dict[str, RawRecord]]] = {}
+        self._duckdb: duckdb.DuckDBPyConnection | None = None
 
-    def zone(self, zone: str, dataset: str) -> Path:
+    def zone(self, zone: str, dataset: str) -> LakePath:
         """The folder of one dataset in one zone (not created until something is written)."""
         if zone not in ZONES:
             raise ValueError(f"unknown lake zone {zone!r}; expected one of {ZONES}")
         return self.root / zone / dataset
 
-    def parquet_files(self, zone: str, dataset: str) -> list[Path]:
-        """All finished Parquet files of a dataset (temporary files are never matched)."""
-        return sorted(self.zone(zone, dataset).glob("ingest_date=*/*.parquet"))
+    def parquet_files(self, zone: str, dataset: str) -> list[LakePath]:
+        """All finished Parquet files of a dataset (temporary files are never matched), oldest first."""
+        return sorted(self.zone(zone, dataset).glob("ingest_date=*/*.parquet"), key=str)
+
+    def sql(self, query: str, params: dict[str, Any]) -> duckdb.DuckDBPyRelation:
+        """Run a DuckDB query over lake files (`read_parquet($files)`), wherever the lake is.
+
+        A local lake uses DuckDB's default connection, as it always did; object storage needs httpfs and
+        the S3 secret, in a connection this lake keeps (one cursor per query: threads may share a lake).
+        """
+        if not is_object_store(self.root):
+            import duckdb
+
+            return duckdb.sql(query, params=params)
+        if self._duckdb is None:
+            self._duckdb = connect(lake=self.root)
+        return self._duckdb.cursor().sql(query, params=params)
+
+    def journal(self, zone: str, dataset: str, name: str) -> Journal:
+        """An append-only log in a dataset's folder (`raw/<source>/deliveries.jsonl`)."""
+        return Journal(self.zone(zone, dataset) / name)
 
     # raw zone ---------------------------------------------------------------------------------------
 
     def manifest(self, source: str) -> list[RawRecord]:
         """Everything ever received for a source, oldest first."""
-        path = self.zone("raw", source) / "manifest.jsonl"
-        if not path.exists():
-            return []
-        with path.open(encoding="utf-8") as handle:
-            return [RawRecord(**json.loads(line)) for line in handle if line.strip()]
+        return [RawRecord(**record) for record in self.journal("raw", source, "manifest.jsonl").records()]
 
     def store_raw(
         self,
@@ -103,7 +127,7 @@ class Lake:
             sha256=digest,
             size_bytes=len(content),
             received_at=now.isoformat(),
-            path=str(path.relative_to(self.root)),
+            path=str(path).removeprefix(f"{self.root}/"),
             received_sha256=received_sha256 if received_sha256 != digest else None,
             redacted_values=redacted_values,
         )
@@ -115,39 +139,26 @@ class Lake:
         the last call stopped: checking every delivery against the whole manifest again made landing
         quadratic in the deliveries (a national history is tens of thousands). Lines another process
         appended since are read too; a manifest that shrank (restored, replaced) is read again whole."""
-        path = self.zone("raw", source) / "manifest.jsonl"
-        size = path.stat().st_size if path.exists() else 0
-        offset, index = self._raw_indexes.get(source, (0, {}))
-        if size < offset:
-            offset, index = 0, {}
-        if size > offset:
-            with path.open("rb") as handle:
-                handle.seek(offset)
-                for line in handle:
-                    if not line.endswith(b"\n"):
-                        break  # a line still being written: read it next time
-                    offset += len(line)
-                    if line.strip():
-                        record = RawRecord(**json.loads(line))
-                        index.setdefault(record.received_sha256 or record.sha256, record)
-        self._raw_indexes[source] = (offset, index)
+        cursor, index = self._raw_indexes.get(source, (Cursor(), {}))
+        records, after = self.journal("raw", source, "manifest.jsonl").read_new(cursor)
+        if after.offset < cursor.offset:  # the manifest shrank (restored, replaced): read whole again
+            index = {}
+        for line in records:
+            record = RawRecord(**line)
+            index.setdefault(record.received_sha256 or record.sha256, record)
+        self._raw_indexes[source] = (after, index)
         return index
 
     def _append_manifest(self, source: str, record: RawRecord) -> None:
-        path = self.zone("raw", source) / "manifest.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        self.journal("raw", source, "manifest.jsonl").append([asdict(record)], durable=True)
 
     # validated and quarantine zones -----------------------------------------------------------------
 
-    def batch_path(self, zone: str, dataset: str, batch_id: str, when: datetime) -> Path:
+    def batch_path(self, zone: str, dataset: str, batch_id: str, when: datetime) -> LakePath:
         """Where a micro-batch lands: partitioned by ingest date so scans can prune by day."""
         return self.zone(zone, dataset) / f"ingest_date={when.date().isoformat()}" / f"{batch_id}.parquet"
 
-    def write_table(self, path: Path, table: pa.Table) -> None:
+    def write_table(self, path: LakePath, table: pa.Table) -> None:
         """Write one Parquet file durably (temp name, fsync, atomic rename, fsync folder).
 
         pyarrow loads here and in `read_columns`, not with the module: the reporting commands need the
@@ -162,16 +173,30 @@ class Lake:
 
     def read_columns(self, zone: str, dataset: str, columns: list[str]) -> Iterator[dict[str, Any]]:
         """Rows of a few columns over all files of a dataset (used to rebuild the ingester's ledger)."""
-        import pyarrow.parquet as pq
-
         for path in self.parquet_files(zone, dataset):
-            parquet = pq.ParquetFile(path)  # not pq.read_table: its dataset layer loads pandas
+            parquet = open_parquet(path)  # not pq.read_table: its dataset layer loads pandas
             available = set(parquet.schema_arrow.names)
             yield from parquet.read(columns=[c for c in columns if c in available]).to_pylist()
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    """Write bytes so that `path` holds either its old content or all of the new, never a partial file."""
+def open_parquet(path: LakePath) -> pq.ParquetFile:
+    """A Parquet file's footer and row groups, from a folder or object storage (read on demand)."""
+    import pyarrow.parquet as pq
+
+    if is_object_store(path):
+        return pq.ParquetFile(path.path, filesystem=path.fs)  # type: ignore[union-attr]
+    return pq.ParquetFile(path)
+
+
+def write_atomic(path: LakePath, content: bytes) -> None:
+    """Write bytes so that `path` holds either its old content or all of the new, never a partial file.
+
+    On object storage a PUT already is: the object appears whole when the upload completes.
+    """
+    if is_object_store(path):
+        path.write_bytes(content)
+        return
+    assert isinstance(path, Path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     with temporary.open("wb") as handle:
@@ -199,18 +224,3 @@ def new_batch_id(when: datetime) -> str:
 def batch_time(batch_id: str) -> datetime:
     """When a batch landed, read back from its id (UTC)."""
     return datetime.strptime(batch_id.split("-")[0], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if missing) for the block; waits while another holds it.
-
-    An OS lock, released by the kernel when its holder dies, so a crashed process never leaves one behind.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -82,7 +82,8 @@ def lake_location(uri: str, endpoint: S3Endpoint) -> UPath:
     """The lake's root on object storage for an `s3://bucket/prefix` URI."""
     from upath import UPath
 
-    return UPath(uri.rstrip("/"), **endpoint.storage_options())
+    location: UPath = UPath(uri.rstrip("/"), **endpoint.storage_options())
+    return location
 
 
 def is_object_store(path: LakePath) -> bool:
@@ -92,7 +93,7 @@ def is_object_store(path: LakePath) -> bool:
 
 def extension_directory() -> str:
     """The folder of DuckDB extensions the `duckdb-ext-*` packages installed (httpfs, ducklake, postgres)."""
-    import duckdb_ext  # type: ignore[import-not-found]  # a namespace package, no typing
+    import duckdb_ext  # a namespace package of data files
 
     return str(Path(next(iter(duckdb_ext.__path__))) / "extensions")
 

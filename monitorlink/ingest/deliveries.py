@@ -25,7 +25,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from connectors.base import Connector
@@ -171,7 +170,7 @@ class DeliveryProcessor:
         files = [str(p) for p in self.lake.parquet_files("validated", self.connector.contracts[0].name)]
         if not files:
             return {}
-        rows = duckdb.sql(
+        rows = self.lake.sql(
             "select _delivery_scope, _delivery_period, count(*) from read_parquet($files) group by 1, 2, "
             "_delivery_version qualify row_number() over (partition by _delivery_scope, _delivery_period "
             "order by _delivery_version desc) = 1",

@@ -8,11 +8,10 @@ landing engines' heavy imports (GX, pandas): reading what happened must be cheap
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
-from monitorlink.core.lake import Lake, write_atomic
+from monitorlink.core.journal import Journal
+from monitorlink.core.lake import Lake
 
 
 @dataclass
@@ -43,17 +42,15 @@ class DeliveryOutcome:
     quarantined: dict[str, int] = field(default_factory=dict)
 
 
-def delivery_log_path(lake: Lake, source: str) -> Path:
-    """Where a source's delivery log lives: next to its raw-zone manifest."""
-    return lake.zone("raw", source) / "deliveries.jsonl"
+def delivery_journal(lake: Lake, source: str) -> Journal:
+    """A source's delivery log, next to its raw-zone manifest (a file, or one object per line)."""
+    return lake.journal("raw", source, "deliveries.jsonl")
 
 
 def rewrite_delivery_log(lake: Lake, source: str, replacements: list[DeliveryOutcome]) -> None:
     """Replace the log lines of re-processed deliveries (same batch id) in place, atomically."""
-    by_batch = {outcome.batch_id: outcome for outcome in replacements}
-    lines = [by_batch.get(outcome.batch_id, outcome) for outcome in delivery_log(lake, source)]
-    text = "".join(json.dumps(asdict(outcome), ensure_ascii=False) + "\n" for outcome in lines)
-    write_atomic(delivery_log_path(lake, source), text.encode("utf-8"))
+    by_batch = {outcome.batch_id: asdict(outcome) for outcome in replacements}
+    delivery_journal(lake, source).rewrite(lambda line: by_batch.get(line.get("batch_id"), line))
 
 
 def delivery_log(lake: Lake, source: str) -> list[DeliveryOutcome]:
@@ -62,14 +59,9 @@ def delivery_log(lake: Lake, source: str) -> list[DeliveryOutcome]:
     Two members of an ingester group may both log a batch one of them wrote (one repairing the log after
     a crash while the other finishes): the first line of a batch id counts.
     """
-    path = delivery_log_path(lake, source)
-    if not path.exists():
-        return []
     outcomes, batches = [], set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line:
-            continue
-        outcome = DeliveryOutcome(**json.loads(line))
+    for line in delivery_journal(lake, source).records():
+        outcome = DeliveryOutcome(**line)
         if outcome.batch_id is not None and outcome.batch_id in batches:
             continue
         batches.add(outcome.batch_id)
@@ -79,7 +71,4 @@ def delivery_log(lake: Lake, source: str) -> list[DeliveryOutcome]:
 
 def append_delivery_log(lake: Lake, source: str, outcome: DeliveryOutcome) -> None:
     """Add one decision at the end of the source's log (the landing engine's only write)."""
-    path = delivery_log_path(lake, source)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
+    delivery_journal(lake, source).append([asdict(outcome)])

@@ -19,11 +19,12 @@ import logging
 from collections.abc import Set
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from monitorlink.core.config import Settings
-from monitorlink.core.lake import Lake, file_lock
+from monitorlink.core.journal import Journal
+from monitorlink.core.lake import Lake
+from monitorlink.core.locks import named_lock
 from monitorlink.ingest.delivery_log import DeliveryOutcome, delivery_log
 from monitorlink.ingest.kafka_clients import publish_events
 
@@ -109,17 +110,17 @@ def _batch_event(outcome: DeliveryOutcome) -> BatchEvent:
 
 def source_lock(settings: Settings, source: str) -> AbstractContextManager[None]:
     """One process at a time lands or announces a source (the watcher service and a DAG may overlap)."""
-    return file_lock(settings.lake_root / "ops" / "locks" / f"{source}.lock")
+    return named_lock(settings, source)
 
 
-def _announced_path(settings: Settings, source: str) -> Path:
-    return settings.lake_root / "ops" / "announced" / f"{source}.txt"
+def _announced(settings: Settings, source: str) -> Journal:
+    """The outbox's record of what was published: one line per batch id (`ops/announced/<source>`)."""
+    return Journal(settings.lake_root / "ops" / "announced" / f"{source}.jsonl")
 
 
 def announced(settings: Settings, source: str) -> set[str]:
     """Batch ids of a source already published on the batch topic."""
-    path = _announced_path(settings, source)
-    return set(path.read_text(encoding="utf-8").split()) if path.exists() else set()
+    return {line["batch_id"] for line in _announced(settings, source).records()}
 
 
 def announce(settings: Settings, source: str) -> list[BatchEvent]:
@@ -130,10 +131,7 @@ def announce(settings: Settings, source: str) -> list[BatchEvent]:
         if not pending:
             return []
         publish(settings, pending)
-        path = _announced_path(settings, source)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.writelines(f"{event.batch_id}\n" for event in pending)
+        _announced(settings, source).append({"batch_id": event.batch_id} for event in pending)
     log.info("%s: announced %d batches on %s", source, len(pending), settings.batch_topic)
     return pending
 

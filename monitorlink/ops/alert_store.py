@@ -14,12 +14,16 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from monitorlink.core.config import Settings
-from monitorlink.core.lake import file_lock, write_atomic
+from monitorlink.core.journal import Journal
+from monitorlink.core.lake import write_atomic
+from monitorlink.core.locks import named_lock
 from monitorlink.ingest.kafka_clients import publish_events
+
+if TYPE_CHECKING:
+    from monitorlink.core.object_store import LakePath
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +129,7 @@ class AlertStore:
         self.folder = settings.lake_root / "ops" / "alerts"
 
     @property
-    def _open_path(self) -> Path:
+    def _open_path(self) -> LakePath:
         return self.folder / "open.json"
 
     def open_alerts(self) -> dict[str, Alert]:
@@ -137,10 +141,7 @@ class AlertStore:
 
     def history(self) -> list[dict[str, Any]]:
         """Every transition ever, oldest first."""
-        path = self.folder / "log.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return Journal(self.folder / "log.jsonl").records()
 
     def reconcile(
         self, kind: str, conditions: Iterable[Condition], subjects: set[str] | None = None
@@ -151,7 +152,7 @@ class AlertStore:
         checks that only see part of the picture, such as one pipeline's success.
         """
         now = datetime.now(UTC).isoformat()
-        with file_lock(self.settings.lake_root / "ops" / "locks" / "alerts.lock"):
+        with named_lock(self.settings, "alerts"):
             current, acknowledged = self.open_alerts(), self.acknowledged()
             seen, events = set(), []
             for condition in conditions:
@@ -188,7 +189,7 @@ class AlertStore:
         alert = self.open_alerts().get(key)
         if alert is None:
             return False
-        with file_lock(self.settings.lake_root / "ops" / "locks" / "alerts.lock"):
+        with named_lock(self.settings, "alerts"):
             acknowledged = self.acknowledged() | {key}
             write_atomic(self.folder / "acknowledged.json", json.dumps(sorted(acknowledged)).encode())
         self.reconcile(alert.kind, [], subjects={alert.subject})
@@ -197,10 +198,8 @@ class AlertStore:
     def _write(
         self, current: Mapping[str, Alert], events: list[dict[str, Any]], acknowledged: set[str]
     ) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         write_atomic(self.folder / "acknowledged.json", json.dumps(sorted(acknowledged)).encode())
-        with (self.folder / "log.jsonl").open("a", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(event, ensure_ascii=False) + "\n" for event in events)
+        Journal(self.folder / "log.jsonl").append(events)
         state = {key: asdict(alert) for key, alert in sorted(current.items())}
         write_atomic(self._open_path, json.dumps(state, indent=1, ensure_ascii=False).encode())
 

@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import duckdb
-
 from monitorlink.core.lake import ZONES, Lake
 from monitorlink.ingest.delivery_log import DeliveryOutcome, delivery_log
 from monitorlink.ingest.sources import SOURCES, Arrival, Source, lake_datasets
@@ -126,7 +124,7 @@ def _counts(lake: Lake, zone: str, dataset: str) -> dict[str, tuple[datetime, in
     files = [str(p) for p in lake.parquet_files(zone, dataset)]
     if not files:
         return {}
-    rows = duckdb.sql(
+    rows = lake.sql(
         "select _batch_id, timezone('UTC', min(_ingested_at)), count(*) from read_parquet($files) group by 1",
         params={"files": files},
     ).fetchall()
@@ -138,7 +136,7 @@ def _per_rule(lake: Lake, zone: str, dataset: str, column: str) -> dict[str, dic
     files = [str(p) for p in lake.parquet_files(zone, dataset)]
     if not files:
         return {}
-    rows = duckdb.sql(
+    rows = lake.sql(
         f"select _batch_id, rule, count(*) from"
         f" (select _batch_id, unnest({column}) as rule from read_parquet($files)) group by 1, 2",
         params={"files": files},
@@ -154,7 +152,7 @@ def _deliveries(lake: Lake, dataset: str) -> dict[str, str]:
     files = [str(p) for zone in ZONES for p in lake.parquet_files(zone, dataset)]
     if not files or _arrives_as_events(dataset):
         return {}
-    rows = duckdb.sql(
+    rows = lake.sql(
         "select distinct _batch_id, _delivery_file from read_parquet($files, union_by_name=true)",
         params={"files": files},
     ).fetchall()
@@ -335,7 +333,7 @@ def quarantined_rows(lake: Lake, dataset: str, batch_id: str) -> list[Quarantine
         if not _arrives_as_events(dataset)
         else ("_kafka_partition || '@' || _kafka_offset", "_kafka_partition, _kafka_offset", "event_id")
     )
-    rows = duckdb.sql(
+    rows = lake.sql(
         f"select _batch_id, {location}, {event}, reasons from read_parquet($files)"
         f" where _batch_id = $batch order by {order}",
         params={"files": files, "batch": batch_id},

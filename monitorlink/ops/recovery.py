@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectors import availability as snapshots
 from monitorlink.core.config import Settings
@@ -27,6 +27,9 @@ from monitorlink.ingest.events import BatchEvent, lake_batches, publish, source_
 from monitorlink.ingest.kafka_clients import publish_events
 from monitorlink.ingest.sources import SOURCES, source
 from monitorlink.warehouse.watermarks import warehouse_watermarks
+
+if TYPE_CHECKING:
+    from monitorlink.core.object_store import LakePath
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ def _reprocess(
     return outcomes
 
 
-def _batch_files(lake: Lake, outcome: DeliveryOutcome) -> list[Path]:
+def _batch_files(lake: Lake, outcome: DeliveryOutcome) -> list[LakePath]:
     """The Parquet files (and quarantine report) one delivery wrote, in either zone."""
     day = f"ingest_date={outcome.processed_at[:10]}"
     connector = source(outcome.source).connector

@@ -15,21 +15,22 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from monitorlink.core import services
 from monitorlink.core.config import Settings
 from monitorlink.core.contracts import data_age_days, period_end
-from monitorlink.core.lake import Lake
+from monitorlink.core.lake import Lake, open_parquet
 from monitorlink.ingest.events import LANDED, BatchEvent, announced, lake_batches
 from monitorlink.ingest.sources import SOURCES, Source
 from monitorlink.ops.alert_store import Alert, AlertStore
 from monitorlink.ops.alerts import NORM_BREACH, NORM_SOURCE
 from monitorlink.ops.recovery import unlanded_availability_events
+
+if TYPE_CHECKING:
+    from monitorlink.core.object_store import LakePath
 
 #: Validated-zone columns that date a row, for sources whose deliveries name no period: the moment an
 #: availability figure was measured, the period of a CBS observation.
@@ -150,7 +151,7 @@ def _newest_in_zone(lake: Lake, item: Source) -> tuple[str, date] | None:
     return newest_period(periods)
 
 
-def _newest_measurement_day(files: list[Path]) -> date | None:
+def _newest_measurement_day(files: list[LakePath]) -> date | None:
     """The UTC day of the newest measurement, read from Parquet footers (no rows, as a rule).
 
     Newest landing first: a figure is measured before it lands, so a partition that landed before the
@@ -167,7 +168,7 @@ def _newest_measurement_day(files: list[Path]) -> date | None:
     return newest
 
 
-def _ingest_day(path: Path) -> date:
+def _ingest_day(path: LakePath) -> date:
     """The day a validated file landed, from its partition folder (`ingest_date=2026-08-14`)."""
     return date.fromisoformat(path.parent.name.removeprefix("ingest_date="))
 
@@ -176,13 +177,13 @@ def _ingest_day(path: Path) -> date:
 _MICROSECONDS = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}
 
 
-def _latest_instant(path: Path, column: str) -> datetime | None:
+def _latest_instant(path: LakePath, column: str) -> datetime | None:
     """A timestamp column's latest value in one Parquet file: the footer statistics, else the column.
 
     Read as raw integers: letting pyarrow make a zoned datetime of a statistic (or use `pq.read_table`)
     imports pandas, which `status` must not load.
     """
-    parquet = pq.ParquetFile(path)
+    parquet = open_parquet(path)
     if column not in parquet.schema_arrow.names:
         return None
     kind = parquet.schema_arrow.field(column).type
@@ -203,7 +204,7 @@ def _latest_instant(path: Path, column: str) -> datetime | None:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ticks * unit)
 
 
-def _period_codes(files: list[Path]) -> list[str]:
+def _period_codes(files: list[LakePath]) -> list[str]:
     """The distinct period codes in a dataset's files (CBS tables are small; the column is all it reads).
 
     Read in full rather than from the statistics, because the largest code is not the newest period:
@@ -211,7 +212,7 @@ def _period_codes(files: list[Path]) -> list[str]:
     """
     codes: set[str] = set()
     for path in files:
-        column = pq.ParquetFile(path).read(columns=[PERIOD_CODE])[PERIOD_CODE]
+        column = open_parquet(path).read(columns=[PERIOD_CODE])[PERIOD_CODE]
         codes.update(code for code in column.unique().to_pylist() if code)
     return sorted(codes)
 

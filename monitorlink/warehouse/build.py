@@ -23,11 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 import duckdb
 
 from monitorlink.core.config import Settings
-from monitorlink.core.lake import file_lock, fsync_directory
+from monitorlink.core.lake import fsync_directory
+from monitorlink.core.locks import file_lock
+from monitorlink.core.object_store import S3Endpoint, extension_directory, is_object_store
 from monitorlink.ingest.sources import SOURCES
 from monitorlink.warehouse import disclosure
 from monitorlink.warehouse.lake_inputs import lake_inputs
@@ -186,11 +189,29 @@ def run_dbt(
         **os.environ,
         "MONITORLINK_LAKE_ROOT": str(settings.lake_root),
         "MONITORLINK_DBT_BUILD_PATH": str(database),
+        "MONITORLINK_DUCKDB_EXTENSION_DIRECTORY": extension_directory(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    if is_object_store(settings.lake_root):
+        command += ["--target", "object_store"]
+        environment |= dbt_s3_environment(settings.s3)
     if on_node is None:
         return subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     return _run_reporting(command, environment, on_node)
+
+
+def dbt_s3_environment(endpoint: S3Endpoint) -> dict[str, str]:
+    """The variables `dbt/profiles.yml`'s `object_store` target builds its S3 secret from: without an
+    endpoint, AWS itself (virtual-host style, TLS); with one (MinIO, moto), that host in path style."""
+    if endpoint.url is None:
+        return {"MONITORLINK_S3_REGION": endpoint.region}
+    parsed = urlparse(endpoint.url)
+    return {
+        "MONITORLINK_S3_REGION": endpoint.region,
+        "MONITORLINK_S3_ENDPOINT": parsed.netloc,
+        "MONITORLINK_S3_URL_STYLE": "path",
+        "MONITORLINK_S3_USE_SSL": "true" if parsed.scheme == "https" else "false",
+    }
 
 
 #: dbt's line for a node that ended: "  12 of 318 OK created sql table model …" (also PASS, ERROR, …).

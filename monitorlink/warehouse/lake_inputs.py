@@ -6,13 +6,18 @@ A dataset that has delivered nothing yet still builds: its input is then an empt
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
+from monitorlink.core.journal import Journal
 from monitorlink.ingest.sources import lake_datasets
 
+if TYPE_CHECKING:
+    from monitorlink.core.object_store import LakePath
 
-def lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
+
+def lake_inputs(lake_root: LakePath, build_dir: Path) -> dict[str, str]:
     """What each dbt source reads: the dataset's Parquet files, or an empty file with its schema.
 
     A source that has delivered nothing yet still has a contract, so its models build (empty, typed)
@@ -33,7 +38,7 @@ def lake_inputs(lake_root: Path, build_dir: Path) -> dict[str, str]:
     return inputs | _operations_inputs(lake_root, build_dir / "empty")
 
 
-def _operations_inputs(lake_root: Path, empty_dir: Path) -> dict[str, str]:
+def _operations_inputs(lake_root: LakePath, empty_dir: Path) -> dict[str, str]:
     """What the operations models read: the delivery logs and the open alerts.
 
     Like the datasets, each falls back to an empty file of its kind when the lake has none yet (a fresh
@@ -45,9 +50,9 @@ def _operations_inputs(lake_root: Path, empty_dir: Path) -> dict[str, str]:
     no_alerts = empty_dir / "alerts_open.json"
     no_alerts.write_text("{}", encoding="utf-8")
     open_alerts = lake_root / "ops" / "alerts" / "open.json"
+    # every source's delivery log: a file each in a folder, one object per line on object storage
+    logs = Journal(lake_root / "raw" / "*" / "deliveries.jsonl").glob()
     return {
-        "deliveries": f"{lake_root}/raw/*/deliveries.jsonl"
-        if any(lake_root.glob("raw/*/deliveries.jsonl"))
-        else str(no_deliveries),
+        "deliveries": logs if any(lake_root.glob(logs.removeprefix(f"{lake_root}/"))) else str(no_deliveries),
         "alerts_open": str(open_alerts) if open_alerts.exists() else str(no_alerts),
     }

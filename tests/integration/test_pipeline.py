@@ -140,7 +140,7 @@ def test_every_injected_defect_lands_in_quarantine_with_its_reason(
         assert any(reason.startswith(row["failed_rules"][0] + ":") for reason in row["reasons"])
     assert found == {offer: [rule] for offer, rule in expected.items()}
 
-    reports = list(lake.zone("quarantine", "availability").rglob("*.validation.json"))
+    reports = list(Path(str(lake.root), "quarantine", "availability").rglob("*.validation.json"))
     assert reports and all(json.loads(r.read_text())["suite"] == "availability.v2" for r in reports)
     validated = duckdb.sql(
         f"select count(*) from read_parquet('{lake.zone('validated', 'availability')}/**/*.parquet')"

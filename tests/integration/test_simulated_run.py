@@ -484,7 +484,7 @@ def test_no_bsn_is_anywhere_in_the_lake_the_warehouse_or_the_logs(run: Run) -> N
     assert landing_hits >= 3 * len(seeded), "the scan finds BSNs where they are (the inputs)"
 
     hits: dict[str, list[str]] = {}
-    for path in run.settings.lake_root.rglob("*"):
+    for path in Path(str(run.settings.lake_root)).rglob("*"):
         if path.is_file() and (found := bsn_tokens(_text_of(path))):
             hits[str(path)] = found
     for warehouse in (
