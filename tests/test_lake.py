@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from monitorlink.core.lake import Lake, write_atomic
+from monitorlink.core.lake import Lake
+from monitorlink.core.object_store import write_atomic
 
 
 def test_raw_bytes_are_kept_once_with_checksum_and_manifest(tmp_path: Path) -> None:

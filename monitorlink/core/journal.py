@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from monitorlink.core.object_store import is_object_store
+from monitorlink.core.object_store import is_object_store, write_atomic
 
 if TYPE_CHECKING:
     from monitorlink.core.object_store import LakePath
@@ -99,8 +99,6 @@ class Journal:
     def rewrite(self, change: Callable[[Record], Record]) -> None:
         """Replace records in place (`change` returns the record, changed or not), atomically per file
         or per object; the order and every other record stay as they were."""
-        from monitorlink.core.lake import write_atomic
-
         if not self.on_object_store:
             lines = [change(record) for record in self.records()]
             text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in lines)

@@ -19,16 +19,14 @@ line in the delivery log, written after its data (docs/operations.md, "Running o
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitorlink.core.journal import Cursor, Journal
-from monitorlink.core.object_store import connect, is_object_store
+from monitorlink.core.object_store import connect, is_object_store, write_atomic
 
 if TYPE_CHECKING:
     import duckdb
@@ -186,34 +184,6 @@ def open_parquet(path: LakePath) -> pq.ParquetFile:
     if is_object_store(path):
         return pq.ParquetFile(path.path, filesystem=path.fs)  # type: ignore[union-attr]
     return pq.ParquetFile(path)
-
-
-def write_atomic(path: LakePath, content: bytes) -> None:
-    """Write bytes so that `path` holds either its old content or all of the new, never a partial file.
-
-    On object storage a PUT already is: the object appears whole when the upload completes.
-    """
-    if is_object_store(path):
-        path.write_bytes(content)
-        return
-    assert isinstance(path, Path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    fsync_directory(path.parent)
-
-
-def fsync_directory(folder: Path) -> None:
-    """Make a rename in `folder` durable: without this a power loss can undo a completed os.replace."""
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def new_batch_id(when: datetime) -> str:

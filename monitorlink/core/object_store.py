@@ -13,6 +13,7 @@ atomic: a reader sees all of it or nothing) and keeps its logs as one object per
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,3 +120,31 @@ def connect(
         connection.execute("LOAD httpfs")
         connection.execute(S3Endpoint.from_environment().duckdb_secret_sql())
     return connection
+
+
+def write_atomic(path: LakePath, content: bytes) -> None:
+    """Write bytes so that `path` holds either its old content or all of the new, never a partial file.
+
+    On object storage a PUT already is: the object appears whole when the upload completes.
+    """
+    if is_object_store(path):
+        path.write_bytes(content)
+        return
+    assert isinstance(path, Path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with temporary.open("wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    fsync_directory(path.parent)
+
+
+def fsync_directory(folder: Path) -> None:
+    """Make a rename in `folder` durable: without this a power loss can undo a completed os.replace."""
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

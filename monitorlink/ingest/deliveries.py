@@ -30,7 +30,8 @@ import pyarrow as pa
 from connectors.base import Connector
 from monitorlink.core.config import PROJECT_ROOT
 from monitorlink.core.contracts import Contract
-from monitorlink.core.lake import Lake, new_batch_id, write_atomic
+from monitorlink.core.lake import Lake, new_batch_id
+from monitorlink.core.object_store import write_atomic
 from monitorlink.ingest.delivery_log import (
     DeliveryOutcome,
     append_delivery_log,

@@ -26,7 +26,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from monitorlink.core.lake import Lake, batch_time, new_batch_id, write_atomic
+from monitorlink.core.lake import Lake, batch_time, new_batch_id
+from monitorlink.core.object_store import write_atomic
 from monitorlink.core.pseudonym import mask_bsns
 from monitorlink.core.rules import RuleFailure
 from monitorlink.ingest.delivery_log import DeliveryOutcome, append_delivery_log, delivery_log

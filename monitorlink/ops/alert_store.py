@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from monitorlink.core.config import Settings
 from monitorlink.core.journal import Journal
-from monitorlink.core.lake import write_atomic
 from monitorlink.core.locks import named_lock
+from monitorlink.core.object_store import write_atomic
 from monitorlink.ingest.kafka_clients import publish_events
 
 if TYPE_CHECKING:

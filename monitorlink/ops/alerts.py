@@ -24,6 +24,7 @@ import duckdb
 from monitorlink.core.config import Settings
 from monitorlink.core.contracts import Freshness, period_end
 from monitorlink.core.lake import Lake
+from monitorlink.core.object_store import connect
 from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.events import lake_batches
 from monitorlink.ingest.sources import DELIVERY_SOURCES, EVENT_SOURCES
@@ -170,7 +171,9 @@ def check(settings: Settings, now: datetime | None = None) -> list[dict[str, Any
     events = store.reconcile(QUALITY_GATE, quality_failures(Lake(settings.lake_root)))
     if not settings.analysts_warehouse_path.exists():
         return events
-    with duckdb.connect(str(settings.analysts_warehouse_path), read_only=True) as connection:
+    with connect(
+        str(settings.analysts_warehouse_path), read_only=True, lake=settings.lake_root
+    ) as connection:
         norm = norm_breaches(connection)
         late = late_sources(connection, now or datetime.now(UTC))
     return events + store.reconcile(NORM_BREACH, norm) + store.reconcile(SOURCE_LATE, late)

@@ -22,18 +22,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
 import duckdb
 
 from monitorlink.core.config import Settings
-from monitorlink.core.lake import fsync_directory
 from monitorlink.core.locks import file_lock
-from monitorlink.core.object_store import S3Endpoint, extension_directory, is_object_store
+from monitorlink.core.object_store import (
+    S3Endpoint,
+    connect,
+    extension_directory,
+    fsync_directory,
+    is_object_store,
+)
 from monitorlink.ingest.sources import SOURCES
-from monitorlink.warehouse import disclosure
+from monitorlink.warehouse import disclosure, ducklake
 from monitorlink.warehouse.lake_inputs import lake_inputs
+
+if TYPE_CHECKING:
+    from monitorlink.core.object_store import LakePath
 
 RESTRICTED_SCHEMA = "restricted"
 PUBLISHED_SCHEMA = disclosure.PUBLISHED_SCHEMA
@@ -105,12 +113,19 @@ def _build_locked(settings: Settings, select: str | None, on_node: OnNode | None
     try:
         _disclosure_gate(settings, build_file, manifest)
         documented = disclosure.descriptions(manifest)
-        analysts = _tier_copy(build_file, "analysts", lambda schema: schema != RESTRICTED_SCHEMA, documented)
-        published = _tier_copy(build_file, "published", lambda schema: schema == PUBLISHED_SCHEMA, documented)
+        lake = settings.lake_root
+        analysts = _tier_copy(build_file, "analysts", lambda s: s != RESTRICTED_SCHEMA, documented, lake)
+        published = _tier_copy(build_file, "published", lambda s: s == PUBLISHED_SCHEMA, documented, lake)
+        if settings.warehouse_backend == "ducklake":
+            # the tiers' catalogs first: should this fail, the files below still hold the previous
+            # build, and the next build publishes both again
+            tiers = {"restricted": build_file, "analysts": analysts, "published": published}
+            ducklake.publish(settings, tiers)
     except BaseException:
         for leftover in build_file.parent.glob(f"{build_file.stem}*.duckdb"):
             leftover.unlink(missing_ok=True)
         raise
+    # the files stay on with DuckLake too: a selective build starts from a copy of the restricted one
     publish(build_file, settings.restricted_warehouse_path)
     publish(analysts, settings.analysts_warehouse_path)
     publish(published, settings.warehouse_path)
@@ -282,7 +297,7 @@ def _failure_report(
 
 def _disclosure_gate(settings: Settings, build_file: Path, manifest: Path) -> None:
     """Refuse to publish a build whose published schema breaks a disclosure rule (see `disclosure`)."""
-    with duckdb.connect(str(build_file), read_only=True) as connection:
+    with connect(str(build_file), read_only=True, lake=settings.lake_root) as connection:
         declared = disclosure.declarations(manifest)
         findings = disclosure.scan(connection, declared, settings.suppression_threshold)
     if findings:
@@ -300,6 +315,7 @@ def _tier_copy(
     tier: str,
     schemas: Callable[[str], bool],
     documented: dict[str, tuple[str, dict[str, str]]],
+    lake: LakePath,
 ) -> Path:
     """A new file with the build's tables of the chosen schemas, each with its dbt descriptions as comments.
 
@@ -309,7 +325,7 @@ def _tier_copy(
     """
     target = build_file.with_name(f"{build_file.stem}-{tier}.duckdb")
     target.unlink(missing_ok=True)
-    with duckdb.connect(str(build_file)) as connection:
+    with connect(str(build_file), lake=lake) as connection:
         (source,) = connection.execute("select current_database()").fetchone() or ("",)
         relations = [
             (schema, name)
@@ -332,7 +348,7 @@ def _tier_copy(
             _comment(connection, qualified, *documented.get(name, ("", {})))
         connection.execute("detach tier_copy")
     if live:
-        with duckdb.connect(str(target)) as connection:
+        with connect(str(target)) as connection:
             for (schema, name), definition in sorted(live.items()):
                 connection.execute(definition)
                 _comment(connection, f'"{schema}"."{name}"', *documented.get(name, ("", {})), kind="view")
@@ -377,7 +393,7 @@ def _literal(text: str) -> str:
 
 def _checkpoint(build_file: Path) -> None:
     """Fold any write-ahead log into the file, so the renamed file is complete on its own."""
-    with duckdb.connect(str(build_file)) as connection:
+    with connect(str(build_file)) as connection:
         connection.execute("CHECKPOINT")
     wal = build_file.with_name(build_file.name + ".wal")
     if wal.exists():
@@ -410,6 +426,6 @@ def connect_readonly(settings: Settings, tier: Tier = "published") -> duckdb.Duc
     path = tier_path(settings, tier)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist yet: run `make run` first")
-    connection = duckdb.connect(str(path), read_only=True)
+    connection = connect(str(path), read_only=True, lake=settings.lake_root)
     connection.execute(f"set search_path = '{PUBLISHED_SCHEMA},main'")
     return connection

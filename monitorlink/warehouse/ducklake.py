@@ -172,11 +172,25 @@ def reader(
         with _errors(tier):
             connection.execute(attach_sql(settings, tier, READER_ALIAS, at=at, dsn=dsn))
         connection.execute(f"USE {_identifier(READER_ALIAS)}")
-        connection.execute(f"SET search_path = '{PUBLISHED_SCHEMA},main'")
+        _search_published_first(connection)
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _search_published_first(connection: duckdb.DuckDBPyConnection) -> None:
+    """Unqualified names: the published schema, then main. DuckDB refuses a search path naming a schema
+    that does not exist, and a snapshot from before the first publication has none."""
+    present = {
+        schema
+        for (schema,) in connection.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = $db", {"db": READER_ALIAS}
+        ).fetchall()
+    }
+    path = [schema for schema in (PUBLISHED_SCHEMA, "main") if schema in present]
+    if path:
+        connection.execute(f"SET search_path = {_literal(','.join(path))}")
 
 
 # --------------------------------------------------------------------------------------------- publishing
