@@ -13,7 +13,7 @@ SUPERSET_STAMP := $(SUPERSET_VENV)/.monitorlink-installed
 # The browser the dashboard tests drive (Debian's package; Playwright's own download is not reachable).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install superset browser run run-nl test test-fast faults lint typecheck up down status docs bench clean
+.PHONY: help install superset browser postgres run run-nl test test-fast faults lint typecheck up down status docs bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,12 @@ browser: ## install Debian's chromium for the dashboard browser tests, if missin
 	  || { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q >/dev/null && \
 	       $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
 
+postgres: ## install Debian's PostgreSQL server for the DuckLake and metadata tests, if missing (tests start their own)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing Debian's postgresql (DuckLake tests)"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null \
+	  || { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q >/dev/null && \
+	       $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; }; }
+
 run: install ## start the embedded defaults, run every pipeline once on simulated + real data, print a summary
 	MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink run --simulated
 
@@ -45,7 +51,7 @@ run-nl: install ## the whole country (342 municipalities, 2019–2025) in var/nl
 	MONITORLINK_HOME=var/nl MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} $(BIN)/monitorlink simulate --scale nl --volume $(NL_VOLUME) --out var/nl/simulation
 	MONITORLINK_HOME=var/nl MONITORLINK_DEV_MODE=$${MONITORLINK_DEV_MODE:-1} MONITORLINK_DUCKDB_MEMORY_LIMIT=$${MONITORLINK_DUCKDB_MEMORY_LIMIT:-4GB} $(BIN)/monitorlink run --simulated
 
-test: install superset browser lint typecheck ## lint, type-check, run every test (real broker, dbt, GX, Airflow, Superset, Chromium)
+test: install superset browser postgres lint typecheck ## lint, type-check, run every test (real broker, dbt, GX, Airflow, Superset, Chromium, PostgreSQL, S3)
 	$(BIN)/pytest -q
 
 test-fast: install ## unit tests only (no broker, dbt, Airflow or fault suite)

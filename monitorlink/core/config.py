@@ -35,6 +35,12 @@ CBS_REGIONS = ("twente", "all")
 WAREHOUSE_BACKENDS = ("file", "ducklake")
 #: The warehouse's tiers, most to least open; each is its own file or DuckLake catalog with its own access.
 TIERS = ("published", "analysts", "restricted")
+#: The variable naming each tier's DuckLake catalog (spelt out, so the README's table can be checked).
+DUCKLAKE_DSN_VARIABLES = {
+    "published": "MONITORLINK_DUCKLAKE_PUBLISHED_DSN",
+    "analysts": "MONITORLINK_DUCKLAKE_ANALYSTS_DSN",
+    "restricted": "MONITORLINK_DUCKLAKE_RESTRICTED_DSN",
+}
 
 
 class ConfigError(ValueError):
@@ -269,12 +275,15 @@ def _lake_root(home: Path, s3: S3Endpoint) -> LakePath:
 
 
 def _ducklake_dsns() -> dict[str, str]:
-    """Each tier's catalog (`MONITORLINK_DUCKLAKE_<TIER>_DSN`); all three or none."""
-    dsns = {tier: _env(f"MONITORLINK_DUCKLAKE_{tier.upper()}_DSN", "") for tier in TIERS}
+    """Each tier's catalog (`DUCKLAKE_DSN_VARIABLES`). A machine gets only the tiers it may
+    open (a dashboard host: the published one), so only that one is required here; a build names the
+    missing one when it publishes."""
+    dsns = {tier: _env(variable, "") for tier, variable in DUCKLAKE_DSN_VARIABLES.items()}
     chosen = _env_choice("MONITORLINK_WAREHOUSE_BACKEND", "file", WAREHOUSE_BACKENDS)
-    missing = [f"MONITORLINK_DUCKLAKE_{tier.upper()}_DSN" for tier, dsn in dsns.items() if not dsn]
-    if chosen == "ducklake" and missing:
-        raise ConfigError(f"MONITORLINK_WAREHOUSE_BACKEND=ducklake needs {', '.join(missing)}")
+    if chosen == "ducklake" and not dsns["published"]:
+        raise ConfigError(
+            f"MONITORLINK_WAREHOUSE_BACKEND=ducklake needs {DUCKLAKE_DSN_VARIABLES['published']}"
+        )
     return {tier: dsn for tier, dsn in dsns.items() if dsn}
 
 

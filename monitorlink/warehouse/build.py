@@ -348,7 +348,7 @@ def _tier_copy(
             _comment(connection, qualified, *documented.get(name, ("", {})))
         connection.execute("detach tier_copy")
     if live:
-        with connect(str(target)) as connection:
+        with connect(str(target), lake=lake) as connection:
             for (schema, name), definition in sorted(live.items()):
                 connection.execute(definition)
                 _comment(connection, f'"{schema}"."{name}"', *documented.get(name, ("", {})), kind="view")

@@ -2,8 +2,9 @@
 
 The default backend publishes three DuckDB files by atomic rename, which needs one shared POSIX file
 system. With `MONITORLINK_WAREHOUSE_BACKEND=ducklake` each tier (published, analysts, restricted) is a
-DuckLake instead: its catalog is a PostgreSQL database (`MONITORLINK_DUCKLAKE_<TIER>_DSN`, the tier's own
-role and password, so one tier's credentials never open another's) and its data files are Parquet under
+DuckLake instead: its catalog is a PostgreSQL database (`MONITORLINK_DUCKLAKE_PUBLISHED_DSN` and the
+other two, each with the tier's own role and password, so one tier's credentials never open another's)
+and its data files are Parquet under
 `<MONITORLINK_DUCKLAKE_DATA_URI>/<tier>/`. What the file swap gave, DuckLake gives too, and more:
 
 * a publication is ONE catalog transaction per tier: readers see the previous warehouse or the new one,
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from monitorlink.core.config import TIERS, ConfigError, Settings
+from monitorlink.core.config import DUCKLAKE_DSN_VARIABLES, TIERS, ConfigError, Settings
 from monitorlink.core.object_store import connect
 from monitorlink.warehouse.disclosure import PUBLISHED_SCHEMA
 
@@ -107,7 +108,7 @@ def catalog_dsn(settings: Settings, tier: str) -> str:
     """The tier's catalog as libpq keywords, with the tier's own (writer's) credentials."""
     dsn = settings.ducklake_dsns.get(_tier(tier))
     if not dsn:
-        raise ConfigError(f"the DuckLake backend needs MONITORLINK_DUCKLAKE_{tier.upper()}_DSN")
+        raise ConfigError(f"the DuckLake backend needs {DUCKLAKE_DSN_VARIABLES[tier]}")
     return dsn
 
 
