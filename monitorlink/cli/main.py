@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from monitorlink.cli import pipelines, platform, quality, reports
+from monitorlink.cli import pipelines, platform, quality, reports, warehouse
 from monitorlink.cli.output import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, console, styled
 
 EPILOG = (
@@ -84,7 +84,12 @@ def _register() -> None:
     }
     for name, function in commands.items():
         app.command(name, epilog=EPILOG)(function)
-    groups = {"alerts": reports.alerts, "quality": quality.quality, "dashboards": platform.dashboards}
+    groups = {
+        "alerts": reports.alerts,
+        "quality": quality.quality,
+        "dashboards": platform.dashboards,
+        "publications": warehouse.publications,
+    }
     for name, group in groups.items():
         group.info.epilog = EPILOG
         for command in group.registered_commands:

@@ -72,19 +72,21 @@ class Lake:
         """All finished Parquet files of a dataset (temporary files are never matched), oldest first."""
         return sorted(self.zone(zone, dataset).glob("ingest_date=*/*.parquet"), key=str)
 
-    def sql(self, query: str, params: dict[str, Any]) -> duckdb.DuckDBPyRelation:
-        """Run a DuckDB query over lake files (`read_parquet($files)`), wherever the lake is.
+    def rows(self, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of a DuckDB query over lake files (`read_parquet($files)`), wherever the lake is.
 
         A local lake uses DuckDB's default connection, as it always did; object storage needs httpfs and
-        the S3 secret, in a connection this lake keeps (one cursor per query: threads may share a lake).
+        the S3 secret, in a connection this lake keeps (one cursor per query, closed once the rows are
+        read: threads may share a lake).
         """
         if not is_object_store(self.root):
             import duckdb
 
-            return duckdb.sql(query, params=params)
+            return duckdb.sql(query, params=params).fetchall()
         if self._duckdb is None:
             self._duckdb = connect(lake=self.root)
-        return self._duckdb.cursor().sql(query, params=params)
+        with self._duckdb.cursor() as cursor:
+            return cursor.execute(query, params).fetchall()
 
     def journal(self, zone: str, dataset: str, name: str) -> Journal:
         """An append-only log in a dataset's folder (`raw/<source>/deliveries.jsonl`)."""

@@ -171,12 +171,12 @@ class DeliveryProcessor:
         files = [str(p) for p in self.lake.parquet_files("validated", self.connector.contracts[0].name)]
         if not files:
             return {}
-        rows = self.lake.sql(
+        rows = self.lake.rows(
             "select _delivery_scope, _delivery_period, count(*) from read_parquet($files) group by 1, 2, "
             "_delivery_version qualify row_number() over (partition by _delivery_scope, _delivery_period "
             "order by _delivery_version desc) = 1",
             params={"files": files},
-        ).fetchall()
+        )
         volumes: dict[str, list[tuple[str, int]]] = {}
         for scope, period, count in sorted(rows, key=lambda r: (r[0], r[1])):
             volumes.setdefault(scope, []).append((period, count))

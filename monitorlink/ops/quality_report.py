@@ -124,10 +124,10 @@ def _counts(lake: Lake, zone: str, dataset: str) -> dict[str, tuple[datetime, in
     files = [str(p) for p in lake.parquet_files(zone, dataset)]
     if not files:
         return {}
-    rows = lake.sql(
+    rows = lake.rows(
         "select _batch_id, timezone('UTC', min(_ingested_at)), count(*) from read_parquet($files) group by 1",
         params={"files": files},
-    ).fetchall()
+    )
     return {batch: (landed_at, count) for batch, landed_at, count in rows}
 
 
@@ -136,11 +136,11 @@ def _per_rule(lake: Lake, zone: str, dataset: str, column: str) -> dict[str, dic
     files = [str(p) for p in lake.parquet_files(zone, dataset)]
     if not files:
         return {}
-    rows = lake.sql(
+    rows = lake.rows(
         f"select _batch_id, rule, count(*) from"
         f" (select _batch_id, unnest({column}) as rule from read_parquet($files)) group by 1, 2",
         params={"files": files},
-    ).fetchall()
+    )
     rules: dict[str, dict[str, int]] = {}
     for batch, rule, count in rows:
         rules.setdefault(batch, {})[rule] = count
@@ -152,10 +152,10 @@ def _deliveries(lake: Lake, dataset: str) -> dict[str, str]:
     files = [str(p) for zone in ZONES for p in lake.parquet_files(zone, dataset)]
     if not files or _arrives_as_events(dataset):
         return {}
-    rows = lake.sql(
+    rows = lake.rows(
         "select distinct _batch_id, _delivery_file from read_parquet($files, union_by_name=true)",
         params={"files": files},
-    ).fetchall()
+    )
     return dict(rows)
 
 
@@ -333,9 +333,9 @@ def quarantined_rows(lake: Lake, dataset: str, batch_id: str) -> list[Quarantine
         if not _arrives_as_events(dataset)
         else ("_kafka_partition || '@' || _kafka_offset", "_kafka_partition, _kafka_offset", "event_id")
     )
-    rows = lake.sql(
+    rows = lake.rows(
         f"select _batch_id, {location}, {event}, reasons from read_parquet($files)"
         f" where _batch_id = $batch order by {order}",
         params={"files": files, "batch": batch_id},
-    ).fetchall()
+    )
     return [QuarantinedRow(*row) for row in rows]

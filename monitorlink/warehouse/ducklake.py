@@ -371,6 +371,8 @@ def _comment(connection: duckdb.DuckDBPyConnection, relation: _Relation, target:
     kind = relation.stored_as.upper()
     if relation.comment:
         connection.execute(f"COMMENT ON {kind} {target} IS {_literal(relation.comment)}")
+    if kind == "VIEW":
+        return  # DuckLake keeps no column comments on views ("it is not a table")
     for column, _, comment in relation.columns:
         if comment:
             connection.execute(f"COMMENT ON COLUMN {target}.{_identifier(column)} IS {_literal(comment)}")
