@@ -76,6 +76,8 @@ CHANGES: dict[str, tuple[str | None, ...]] = {
     "transform": (None,),
     "alerts": ("check", "resolve"),
     "backfill": (None,),
+    # needs the DuckLake backend (PostgreSQL, object storage): only resolved with --help here
+    "publications": (None,),
     "recheck": (None,),
     "replay": (None,),
     "build": (None,),
