@@ -7,8 +7,10 @@ with the environment variable named beside it (the README's "Configuration" sect
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 _HOME = Path(os.environ["MONITORLINK_SUPERSET_HOME"])
 
@@ -46,3 +48,28 @@ LANGUAGES = {"nl": {"flag": "nl", "name": "Nederlands"}, "en": {"flag": "us", "n
 
 ROW_LIMIT = 50000
 SQL_MAX_ROW = 100000
+
+
+# With the DuckLake backend the published database is an in-memory DuckDB that attaches the published
+# tier's DuckLake read-only whenever a connection opens; monitorlink prepares the statements
+# (`superset_service.ducklake_statements`). Extensions load from this environment's duckdb-ext-*
+# packages and are never downloaded.
+_DUCKLAKE_SQL = os.environ.get("MONITORLINK_SUPERSET_DUCKLAKE_SQL")
+if _DUCKLAKE_SQL:
+    import duckdb_ext
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    _EXTENSIONS = Path(next(iter(duckdb_ext.__path__))) / "extensions"
+    _STATEMENTS = [
+        f"SET extension_directory = '{_EXTENSIONS}'",
+        "SET autoinstall_known_extensions = false",
+        *json.loads(_DUCKLAKE_SQL),
+    ]
+
+    @event.listens_for(Pool, "connect")
+    def _attach_published_ducklake(connection: Any, _record: Any) -> None:
+        """Only DuckDB connections (the metadata database is another engine)."""
+        if "duckdb" in type(connection).__module__:
+            for statement in _STATEMENTS:
+                connection.execute(statement)

@@ -46,8 +46,22 @@ SHOWN = "_shown"
 
 
 def database_uri(settings: Settings) -> str:
-    """The published warehouse, and only it: the restricted and analysts' files are never connected."""
+    """The published warehouse, and only it: the restricted and analysts' files are never connected.
+
+    With the DuckLake backend an in-memory DuckDB, on which Superset attaches the published tier's
+    DuckLake read-only as each connection opens (`superset_service.ducklake_statements`).
+    """
+    if settings.warehouse_backend == "ducklake":
+        return "duckdb:///:memory:"
     return f"duckdb:///{settings.warehouse_path}"
+
+
+def _render_database(data: dict[str, Any], settings: Settings) -> None:
+    """The connection: the warehouse's address, read-only (DuckDB refuses an in-memory database opened
+    read-only; there the DuckLake is attached read-only instead)."""
+    data["sqlalchemy_uri"] = database_uri(settings)
+    if settings.warehouse_backend == "ducklake":
+        data["extra"]["engine_params"]["connect_args"].pop("read_only", None)
 
 
 def read_assets(folder: Path = ASSETS) -> dict[str, dict[str, Any]]:
@@ -115,7 +129,7 @@ def render(
     datasets = _datasets_by_uuid(rendered)
     for path, data in rendered.items():
         if path.startswith("databases/"):
-            data["sqlalchemy_uri"] = database_uri(settings)
+            _render_database(data, settings)
         elif path.startswith("datasets/"):
             described = column_descriptions(dataset_models(data))
             for column in data["columns"]:
@@ -138,6 +152,7 @@ def normalise(files: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for path, data in normal.items():
         if path.startswith("databases/"):
             data["sqlalchemy_uri"] = DATABASE_URI_PLACEHOLDER
+            data["extra"]["engine_params"]["connect_args"]["read_only"] = True
         elif path.startswith("datasets/"):
             described = column_descriptions(dataset_models(data))
             for column in data["columns"]:

@@ -9,6 +9,7 @@ the secret key and the generated admin password; none of it is ever committed.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import subprocess
@@ -76,7 +77,23 @@ def environment(settings: Settings) -> dict[str, str]:
     }
     if settings.superset_metadata_uri:
         env["MONITORLINK_SUPERSET_METADATA_URI"] = settings.superset_metadata_uri
+    if settings.warehouse_backend == "ducklake":
+        env["MONITORLINK_SUPERSET_DUCKLAKE_SQL"] = json.dumps(ducklake_statements(settings))
     return env
+
+
+def ducklake_statements(settings: Settings) -> list[str]:
+    """What each of Superset's DuckDB connections runs as it opens (`superset_config.py`): the S3 secret
+    for the data files, the published tier's DuckLake attached READ_ONLY with this machine's published
+    DSN (on a dashboard host a read-only role), and that catalog as the default, so the datasets'
+    `published.<table>` resolve as on the file."""
+    from monitorlink.warehouse import ducklake
+
+    statements = []
+    if (settings.ducklake_data_uri or "").startswith("s3://"):
+        statements += ["LOAD httpfs", settings.s3.duckdb_secret_sql()]
+    alias = ducklake.READER_ALIAS
+    return [*statements, ducklake.attach_sql(settings, "published", alias), f"USE {alias}"]
 
 
 def prepare(settings: Settings) -> None:

@@ -165,6 +165,12 @@ class DeliveryProcessor:
                         log.warning("rolling back %s: its delivery was never logged (interrupted)", path)
                         path.unlink()
                         path.with_suffix(".validation.json").unlink(missing_ok=True)
+        # a delivery quarantined without rows (empty, unreadable) wrote its report and no Parquet
+        for contract in self.connector.contracts:
+            for report in self.lake.zone("quarantine", contract.name).glob("ingest_date=*/*.validation.json"):
+                if report.name.removesuffix(".validation.json") not in logged:
+                    log.warning("rolling back %s: its delivery was never logged (interrupted)", report)
+                    report.unlink(missing_ok=True)
 
     def _validated_volumes(self) -> dict[str, list[tuple[str, int]]]:
         """Per scope, (period, rows) of its validated deliveries (latest version; first contract's table)."""

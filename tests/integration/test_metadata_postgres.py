@@ -1,5 +1,6 @@
-"""Airflow's and Superset's metadata on a real PostgreSQL, as the production profile (infra/production/)
-configures them, plus the profile's own PostgreSQL set-up (postgres-init.sql and production.env.example).
+"""Airflow's metadata on a real PostgreSQL, as the production profile (infra/production/) configures it,
+plus the profile's own PostgreSQL set-up (postgres-init.sql and production.env.example). Superset runs on
+PostgreSQL metadata in tests/integration/test_object_store.py, serving the dashboards from the DuckLake.
 
 Every server is real: Debian's PostgreSQL from `tests.real_services`, Airflow 3 from this environment and
 Superset 6.1 from `.venv-superset`, each run as the program an operator runs. What a test expects comes
@@ -23,7 +24,6 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from monitorlink.core.config import PROJECT_ROOT, load_settings
-from monitorlink.dashboards import superset_service
 from monitorlink.ops.orchestration import airflow_environment
 from tests.real_services import PostgresServer, postgres, postgres_server  # noqa: F401
 
@@ -128,31 +128,6 @@ def test_airflow_migrates_its_metadata_into_postgresql_and_records_a_dag_run_the
         "airflow_metadata",
     )
     assert states == [("success", 2)], "land_deliveries and announce_batches, both succeeded"
-    assert [p for p in tmp_path.rglob("*") if p.suffix in (".db", ".sqlite")] == [], "no SQLite metadata"
-
-
-def test_superset_migrates_its_metadata_into_postgresql(
-    postgres: PostgresServer,  # noqa: F811 (the fixture imported above)
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    uri = _fresh_database(postgres, "superset_metadata")
-    for key in [key for key in os.environ if key.startswith(_FOREIGN)]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("MONITORLINK_HOME", str(tmp_path))
-    monkeypatch.setenv("MONITORLINK_SUPERSET_METADATA_URI", uri)
-    settings = load_settings()
-    superset = superset_service.executable(settings, "superset")  # `make superset` builds it
-    settings.superset_home.mkdir(parents=True)
-    (settings.superset_home / "secret_key").write_text(secrets.token_urlsafe(48) + "\n")
-    env = _clean_environment(**superset_service.environment(settings))
-    assert env["MONITORLINK_SUPERSET_METADATA_URI"] == uri
-
-    upgraded = _run([str(superset), "db", "upgrade"], env, tmp_path)
-    assert upgraded.returncode == 0, upgraded.stdout[-2000:] + upgraded.stderr[-3000:]
-    tables = _tables(postgres, "superset_metadata")
-    assert {"alembic_version", "dashboards", "slices", "dbs", "tables", "ab_user", "ab_role"} <= tables
-    assert len(postgres.execute("select version_num from alembic_version", "superset_metadata")) == 1
     assert [p for p in tmp_path.rglob("*") if p.suffix in (".db", ".sqlite")] == [], "no SQLite metadata"
 
 

@@ -25,11 +25,15 @@ import yaml
 from monitorlink.cli.main import main
 from monitorlink.core.config import PROJECT_ROOT, TIERS, Settings, load_settings
 from monitorlink.core.lake import Lake
+from monitorlink.dashboards import access as dashboard_access
+from monitorlink.dashboards import assets as dashboards
+from monitorlink.dashboards import superset_service
 from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.warehouse import ducklake
 from monitorlink.warehouse.build import connect_readonly
 from tests.conftest import environment, free_port
 from tests.integration.conftest import UNSET
+from tests.integration.test_dashboards import _query
 from tests.integration.test_kpi_truth import Expected, _same
 from tests.real_services import PostgresServer, S3Server, object_store, postgres  # noqa: F401
 
@@ -50,6 +54,8 @@ class Platform:
     lake_prefix: str
     reader_dsn: str  # a role that may only read the published tier
     reader_on_restricted: str  # the same role's login to the restricted tier's catalog (refused)
+    server: PostgresServer
+    superset_metadata: str  # a database of its own for Superset's metadata
     output: str
 
 
@@ -81,6 +87,8 @@ def platform(
     variables["MONITORLINK_LOCK_DSN"] = postgres.dsn(f"locks_{suffix}", f"locks_{suffix}", "locks-password")
     reader = (f"dashboards_{suffix}", "dashboards-password")
     postgres.create_role(*reader)
+    postgres.create_role(f"superset_{suffix}", "superset-password")
+    postgres.create_database(f"superset_{suffix}", owner=f"superset_{suffix}")
     postgres.grant_read_only(f"published_{suffix}", reader[0], owner=f"published_{suffix}")
     sink = io.StringIO()
     with environment(variables, unset=(*UNSET, "AWS_ENDPOINT_URL_S3")), redirect_stdout(sink):
@@ -96,6 +104,8 @@ def platform(
         f"lake-{suffix}",
         postgres.dsn(f"published_{suffix}", *reader),
         postgres.dsn(f"restricted_{suffix}", *reader),
+        postgres,
+        f"superset_{suffix}",
         sink.getvalue(),
     )
 
@@ -193,3 +203,51 @@ def test_the_run_published_each_tier_once(platform: Platform) -> None:
     )
     for tier in TIERS:
         assert any(key.endswith(".parquet") for key in platform.store.keys(f"{data}/{tier}/")), tier
+
+
+def test_superset_serves_the_dashboards_from_the_published_ducklake(platform: Platform) -> None:
+    """Superset on a dashboard host: its metadata on PostgreSQL, only the published tier's DSN, with the
+    read-only role. Its chart queries (through the imported bundle) answer what the DuckLake answers to
+    the same SQL, and the bundle it imported is in PostgreSQL."""
+    database = platform.superset_metadata
+    host = {
+        "MONITORLINK_SUPERSET_METADATA_URI": platform.server.sqlalchemy_uri(
+            database, database, "superset-password"
+        ),
+        "MONITORLINK_SUPERSET_PORT": str(free_port()),
+        "MONITORLINK_DUCKLAKE_PUBLISHED_DSN": platform.reader_dsn,
+        "MONITORLINK_DUCKLAKE_ANALYSTS_DSN": "",
+        "MONITORLINK_DUCKLAKE_RESTRICTED_DSN": "",
+    }
+    with environment(platform.environment | host, unset=UNSET):
+        settings = load_settings()
+        try:
+            superset_service.start(settings)
+            with superset_service.admin_client(settings) as admin:
+                assert main(["dashboards", "import"]) == 0
+                ids = dashboard_access.dataset_ids(admin)
+                queries = _dataset_queries()
+                with ducklake.reader(settings, "published", dsn=platform.reader_dsn) as lake:
+                    for name in ("jeugdhulp_per_1000", "wachttijd_norm", "ketendoorlooptijden"):
+                        text = _text_columns(lake, queries[name])
+                        rows = _query(admin, ids[name], text)
+                        got = sorted((tuple(row[c] for c in [*text, "rows"]) for row in rows), key=repr)
+                        assert got and got == _grouped(lake, queries[name], text), name
+        finally:
+            superset_service.stop(settings)
+    bundle = {path for path in dashboards.read_assets() if path.startswith("dashboards/")}
+    assert platform.server.execute("select count(*) from dashboards", database) == [(len(bundle),)]
+    assert not list(settings.superset_home.glob("*.db")), "no SQLite metadata"
+
+
+def _text_columns(connection: Any, query: str) -> list[str]:
+    """A dataset's text columns: those come back from Superset's JSON exactly as DuckDB gives them."""
+    relation = connection.sql(query)
+    return [c for c, kind in zip(relation.columns, relation.types, strict=True) if kind == "VARCHAR"]
+
+
+def _grouped(connection: Any, query: str, columns: list[str]) -> list[tuple[Any, ...]]:
+    """Rows per combination of `columns`, as a chart grouped by them counts them."""
+    grouped = ", ".join(f'"{c}"' for c in columns)
+    rows = connection.sql(f"select {grouped}, count(*) from ({query}) group by all").fetchall()
+    return sorted(map(tuple, rows), key=repr)
