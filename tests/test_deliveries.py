@@ -191,6 +191,20 @@ def test_a_delivery_interrupted_before_its_log_line_lands_again_whole_and_once(
     assert [o.outcome for o in delivery_log(processor.lake, "tmsd")] == ["validated"]
 
 
+def test_an_interrupted_delivery_without_rows_leaves_no_quarantine_report_behind(
+    processor: DeliveryProcessor,
+) -> None:
+    """A file with only its header is quarantined with a report and no Parquet file; interrupted before
+    its log line, the report alone is what the crash leaves, and it goes with the roll-back."""
+    header_only = _file()
+    processor.process([(NAME, header_only, "test")])
+    _drop_last_log_line(processor.lake)
+    (outcome,) = DeliveryProcessor(processor.lake, tmsd).process([(NAME, header_only, "test")])
+    assert outcome.outcome == "quarantined"
+    reports = list(Path(str(processor.lake.root), "quarantine").rglob("*.validation.json"))
+    assert [report.name for report in reports] == [f"{outcome.batch_id}.validation.json"]
+
+
 def test_a_copy_is_never_logged_before_its_original_has_landed(
     processor: DeliveryProcessor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
