@@ -212,8 +212,8 @@ def test_the_profiles_init_sql_creates_every_login_its_env_file_and_compose_file
             (dsns["MONITORLINK_DUCKLAKE_PUBLISHED_DSN"], "ducklake_restricted"),
             (dsns["MONITORLINK_DUCKLAKE_ANALYSTS_DSN"], "ducklake_restricted"),
             (dsns["MONITORLINK_SUPERSET_METADATA_URI"], "airflow"),
-            (superset["MONITORLINK_DUCKLAKE_ANALYSTS_DSN"], None),  # Superset names them, cannot open them
-            (superset["MONITORLINK_DUCKLAKE_RESTRICTED_DSN"], None),
+            (reader_dsn, "ducklake_analysts"),  # Superset's login opens no other tier
+            (reader_dsn, "ducklake_restricted"),
         ):
             with pytest.raises(psycopg2.OperationalError, match="CONNECT privilege"):
                 psycopg2.connect(
