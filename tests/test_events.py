@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,11 @@ def test_announce_publishes_each_batch_once_and_what_a_down_broker_missed_later(
     assert len(first) == 2 and events.announce(up, "tmsd") == []
     received = topic_messages(up, up.batch_topic)
     assert sorted(e["event_id"] for e in received) == sorted(e.event_id for e in first)
+
+
+def test_batches_announced_before_the_journal_still_count(settings: Settings) -> None:
+    """A lake from before the outbox journal lists announced batches in `ops/announced/<source>.txt`."""
+    legacy = Path(str(settings.lake_root), "ops", "announced", "tmsd.txt")
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("20250101T000000000000-aaaa\n20250102T000000000000-bbbb\n", encoding="utf-8")
+    assert events.announced(settings, "tmsd") == {"20250101T000000000000-aaaa", "20250102T000000000000-bbbb"}

@@ -119,8 +119,14 @@ def _announced(settings: Settings, source: str) -> Journal:
 
 
 def announced(settings: Settings, source: str) -> set[str]:
-    """Batch ids of a source already published on the batch topic."""
-    return {line["batch_id"] for line in _announced(settings, source).records()}
+    """Batch ids of a source already published on the batch topic.
+
+    Lakes from before the journal kept them as lines of `ops/announced/<source>.txt`; those still count,
+    so an upgrade does not announce every batch again.
+    """
+    earlier = settings.lake_root / "ops" / "announced" / f"{source}.txt"
+    before = set(earlier.read_text(encoding="utf-8").split()) if earlier.exists() else set()
+    return before | {line["batch_id"] for line in _announced(settings, source).records()}
 
 
 def announce(settings: Settings, source: str) -> list[BatchEvent]:
