@@ -225,7 +225,8 @@ def test_without_a_lake_require_lake_says_where_it_looked_and_creates_nothing(
         require_lake(load_settings())
     assert str(raised.value) == (
         f"no lake at {clean_environment / 'lake'} (MONITORLINK_HOME={clean_environment}): run `make run`"
-        " first, or point MONITORLINK_HOME or MONITORLINK_LAKE_ROOT at an existing platform"
+        " first, or point MONITORLINK_HOME, MONITORLINK_LAKE_ROOT or MONITORLINK_LAKE_URI at an existing"
+        " platform"
     )
     assert _every_file(tmp_path) == before
 
@@ -269,3 +270,18 @@ def test_a_dev_mode_that_is_no_flag_is_refused_not_taken_as_off(monkeypatch: pyt
     monkeypatch.setenv("MONITORLINK_DEV_MODE", "ja")
     with pytest.raises(ConfigError, match=r"^MONITORLINK_DEV_MODE='ja' is not a flag \(allowed: 1, true"):
         load_settings()
+
+
+def test_a_lake_on_object_storage_needs_a_prefix_and_says_how_landers_are_kept_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MONITORLINK_LAKE_URI", "s3://bucket")
+    with pytest.raises(ConfigError, match="s3://bucket/prefix"):
+        load_settings()
+    monkeypatch.setenv("MONITORLINK_LAKE_URI", "s3://bucket/lake")
+    monkeypatch.delenv("MONITORLINK_LOCK_DSN", raising=False)
+    with pytest.raises(ConfigError, match="MONITORLINK_LAKE_URI needs MONITORLINK_LOCK_DSN"):
+        load_settings()
+    monkeypatch.setenv("MONITORLINK_LOCK_DSN", "local")
+    settings = load_settings()
+    assert settings.lock_dsn is None and str(settings.lake_root) == "s3://bucket/lake"

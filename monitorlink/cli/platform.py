@@ -129,6 +129,20 @@ def import_dashboards() -> int:
     return EXIT_OK
 
 
+@dashboards.command("superset-env")
+def superset_env() -> int:
+    """Print, as shell `export` lines, the environment Superset's processes need (config file, home,
+    metadata, and with the DuckLake backend how to attach the published tier): for starting Superset
+    without `monitorlink up`, e.g. `eval "$(monitorlink dashboards superset-env)"` in a container."""
+    import shlex
+
+    from monitorlink.dashboards import superset_service
+
+    for name, value in sorted(superset_service.environment(load_settings()).items()):
+        print(f"export {name}={shlex.quote(value)}")
+    return EXIT_OK
+
+
 @dashboards.command("export")
 def export_dashboards() -> int:
     """Export what was changed in Superset's UI back into infra/superset/assets, for review and commit."""

@@ -210,16 +210,14 @@ def _one_line(tier: str) -> Iterator[None]:
         raise ducklake.DuckLakeError(_explained(tier, f"{tier}: {ducklake.redact(str(error))}")) from None
 
 
-#: DuckLake's words for a catalog database without a DuckLake in it (a reader never creates one).
-_NO_CATALOG = "creating a new DuckLake is explicitly disabled"
-
-
 def _explained(tier: str, message: str) -> str:
     """The message's first paragraph on one line, with what to do for the two errors operators meet:
     a tier never published to, and a moment or id with no snapshot."""
+    from monitorlink.warehouse.ducklake import NO_CATALOG
+
     paragraph = message.strip().split("\n\n", 1)[0]
     line = " ".join(part.strip() for part in paragraph.splitlines() if part.strip())
-    if _NO_CATALOG in line:
+    if NO_CATALOG in line:
         return (
             f"{tier}: nothing has been published to this tier's catalog yet (a build with the DuckLake"
             f" backend creates it), or {DUCKLAKE_DSN_VARIABLES[tier]} names the wrong database"

@@ -135,7 +135,8 @@ class Settings:
     s3: S3Endpoint
     #: Where locks live when the lake is on object storage and no lock database is set (one machine).
     lock_root: Path
-    #: PostgreSQL (libpq keywords) whose advisory locks serialise landers on several machines.
+    #: PostgreSQL (libpq keywords) whose advisory locks serialise landers on several machines; None:
+    #: OS file locks (a local lake, or `MONITORLINK_LOCK_DSN=local` for a lake on S3 used from one machine).
     lock_dsn: str | None
     warehouse_path: Path
     analysts_warehouse_path: Path
@@ -215,7 +216,7 @@ def load_settings() -> Settings:
         lake_root=_lake_root(home, s3),
         s3=s3,
         lock_root=home / "run" / "locks",
-        lock_dsn=os.environ.get("MONITORLINK_LOCK_DSN", "").strip() or None,
+        lock_dsn=_lock_dsn(_env("MONITORLINK_LAKE_URI", "")),
         warehouse_path=_env_path("MONITORLINK_WAREHOUSE_PATH", home / "warehouse" / "monitorlink.duckdb"),
         analysts_warehouse_path=_env_path(
             "MONITORLINK_ANALYSTS_WAREHOUSE_PATH", home / "warehouse" / "analysts" / "monitorlink.duckdb"
@@ -264,13 +265,31 @@ def load_settings() -> Settings:
     )
 
 
+def _lock_dsn(lake_uri: str) -> str | None:
+    """The lock database. A lake on object storage is shared by design, and two landers of one source
+    at once would roll back each other's uncommitted deliveries: it needs the database, or `local`
+    saying that only this machine lands (file locks)."""
+    value = _env("MONITORLINK_LOCK_DSN", "")
+    if value == "local":
+        return None
+    if lake_uri and not value:
+        raise ConfigError(
+            "MONITORLINK_LAKE_URI needs MONITORLINK_LOCK_DSN: a PostgreSQL database whose locks keep"
+            " landers on several machines apart, or `local` when only this machine lands"
+        )
+    return value or None
+
+
 def _lake_root(home: Path, s3: S3Endpoint) -> LakePath:
     """`MONITORLINK_LAKE_URI` (object storage) when set, else the folder `MONITORLINK_LAKE_ROOT`."""
     uri = _env("MONITORLINK_LAKE_URI", "")
     if not uri:
         return _env_path("MONITORLINK_LAKE_ROOT", home / "lake")
-    if not uri.startswith("s3://") or len(uri.rstrip("/")) <= len("s3://"):
-        raise ConfigError(f"MONITORLINK_LAKE_URI={uri!r} is not an s3://bucket/prefix address")
+    bucket, _, prefix = uri.removeprefix("s3://").strip("/").partition("/")
+    if not uri.startswith("s3://") or not bucket or not prefix:
+        raise ConfigError(
+            f"MONITORLINK_LAKE_URI={uri!r} is not an s3://bucket/prefix address (with a prefix)"
+        )
     return lake_location(uri, s3)
 
 
@@ -337,6 +356,6 @@ def require_lake(settings: Settings) -> None:
     """
     if not settings.lake_root.is_dir():
         raise ConfigError(
-            f"no lake at {settings.lake_root} (MONITORLINK_HOME={settings.home}): run `make run` first,"
-            " or point MONITORLINK_HOME or MONITORLINK_LAKE_ROOT at an existing platform"
+            f"no lake at {settings.lake_root} (MONITORLINK_HOME={settings.home}): run `make run` first, or"
+            " point MONITORLINK_HOME, MONITORLINK_LAKE_ROOT or MONITORLINK_LAKE_URI at an existing platform"
         )

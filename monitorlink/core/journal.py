@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from monitorlink.core.object_store import LakePath
 
 Record = dict[str, Any]
+#: The cursor's name for a journal file copied whole onto object storage (read once, before the objects).
+_MIGRATED = "<file>"
 
 
 @dataclass
@@ -104,12 +106,15 @@ class Journal:
             text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in lines)
             write_atomic(self.path, text.encode("utf-8"))
             return
-        for name, content in self._read(self._objects()):
+        objects = [(self.folder / name, content) for name, content in self._read(self._objects())]
+        if self.path.exists():
+            objects.append((self.path, self.path.read_bytes()))
+        for target, content in objects:
             old = _lines(content)
             new = [change(record) for record in old]
             if new != old:
                 text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in new)
-                (self.folder / name).write_bytes(text.encode("utf-8"))
+                target.write_bytes(text.encode("utf-8"))
 
     # object storage --------------------------------------------------------------------------------
 
@@ -128,9 +133,16 @@ class Journal:
         return [(name, contents[f"{folder}/{name}"]) for name in names]
 
     def _read_new_objects(self, cursor: Cursor) -> tuple[list[Record], Cursor]:
-        new = [name for name in self._objects() if name not in cursor.seen]
-        records = [record for _, content in self._read(new) for record in _lines(content)]
-        return records, Cursor(seen=cursor.seen | set(new))
+        """New objects' records; a whole `.jsonl` object at the file's own name (a local lake copied
+        to object storage) counts as the oldest records, so a migrated log is never read as empty."""
+        records: list[Record] = []
+        seen = set(cursor.seen)
+        if _MIGRATED not in seen and self.path.exists():
+            records += _lines(self.path.read_bytes())
+            seen.add(_MIGRATED)
+        new = [name for name in self._objects() if name not in seen]
+        records += [record for _, content in self._read(new) for record in _lines(content)]
+        return records, Cursor(seen=seen | set(new))
 
 
 def _lines(content: bytes) -> list[Record]:

@@ -10,12 +10,15 @@ the holder's connection ends, so a killed lander never leaves one behind either.
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from monitorlink.core.config import Settings
 from monitorlink.core.object_store import is_object_store
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -38,11 +41,17 @@ def advisory_lock(dsn: str, key: str) -> Iterator[None]:
     """A PostgreSQL session advisory lock on `key` (hashed to the 64-bit number PostgreSQL locks on)."""
     import psycopg2
 
-    connection = psycopg2.connect(dsn)
+    # keepalives: a holder whose machine vanished is noticed within about a minute, not hours
+    connection = psycopg2.connect(
+        dsn, connect_timeout=10, keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3
+    )
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute("select pg_advisory_lock(hashtextextended(%s, 0))", (key,))
+            cursor.execute("select pg_try_advisory_lock(hashtextextended(%s, 0))", (key,))
+            if not (cursor.fetchone() or (False,))[0]:
+                log.info("waiting for the lock %s: another process holds it", key)
+                cursor.execute("select pg_advisory_lock(hashtextextended(%s, 0))", (key,))
         yield
     finally:
         connection.close()  # ends the session, which releases the lock even if the unlock never ran

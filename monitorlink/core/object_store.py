@@ -35,6 +35,8 @@ class S3Endpoint:
     key_id: str | None
     secret: str | None
     region: str
+    #: Temporary (STS) credentials come with a session token.
+    token: str | None = None
 
     @classmethod
     def from_environment(cls) -> S3Endpoint:
@@ -48,6 +50,7 @@ class S3Endpoint:
             key_id=read("AWS_ACCESS_KEY_ID"),
             secret=read("AWS_SECRET_ACCESS_KEY"),
             region=read("AWS_REGION", "AWS_DEFAULT_REGION") or "us-east-1",
+            token=read("AWS_SESSION_TOKEN"),
         )
 
     def storage_options(self) -> dict[str, Any]:
@@ -58,6 +61,8 @@ class S3Endpoint:
             options["endpoint_url"] = self.url
         if self.key_id and self.secret:
             options |= {"key": self.key_id, "secret": self.secret}
+        if self.token:
+            options["token"] = self.token
         return options
 
     def duckdb_secret_sql(self) -> str:
@@ -65,6 +70,8 @@ class S3Endpoint:
         parts = ["TYPE s3", f"REGION {_quote(self.region)}"]
         if self.key_id and self.secret:
             parts += [f"KEY_ID {_quote(self.key_id)}", f"SECRET {_quote(self.secret)}"]
+        if self.token:
+            parts.append(f"SESSION_TOKEN {_quote(self.token)}")
         if self.url:
             parsed = urlparse(self.url)
             parts += [

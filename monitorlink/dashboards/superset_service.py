@@ -78,22 +78,32 @@ def environment(settings: Settings) -> dict[str, str]:
     if settings.superset_metadata_uri:
         env["MONITORLINK_SUPERSET_METADATA_URI"] = settings.superset_metadata_uri
     if settings.warehouse_backend == "ducklake":
-        env["MONITORLINK_SUPERSET_DUCKLAKE_SQL"] = json.dumps(ducklake_statements(settings))
+        env |= ducklake_environment(settings)
     return env
 
 
-def ducklake_statements(settings: Settings) -> list[str]:
+def ducklake_environment(settings: Settings) -> dict[str, str]:
     """What each of Superset's DuckDB connections runs as it opens (`superset_config.py`): the S3 secret
     for the data files, the published tier's DuckLake attached READ_ONLY with this machine's published
     DSN (on a dashboard host a read-only role), and that catalog as the default, so the datasets'
-    `published.<table>` resolve as on the file."""
+    `published.<table>` resolve as on the file.
+
+    The DSN's password goes to libpq as PGPASSWORD, never into the ATTACH: DuckDB quotes the attached
+    address in its errors and in `duckdb_databases()`, which Superset would show to its users.
+    """
+    from psycopg2.extensions import make_dsn, parse_dsn
+
     from monitorlink.warehouse import ducklake
 
+    keywords = parse_dsn(ducklake.catalog_dsn(settings, "published"))
+    password = keywords.pop("password", None)
     statements = []
     if (settings.ducklake_data_uri or "").startswith("s3://"):
         statements += ["LOAD httpfs", settings.s3.duckdb_secret_sql()]
     alias = ducklake.READER_ALIAS
-    return [*statements, ducklake.attach_sql(settings, "published", alias), f"USE {alias}"]
+    attach = ducklake.attach_sql(settings, "published", alias, dsn=make_dsn(**keywords))
+    environment = {"MONITORLINK_SUPERSET_DUCKLAKE_SQL": json.dumps([*statements, attach, f"USE {alias}"])}
+    return environment | ({"PGPASSWORD": password} if password else {})
 
 
 def prepare(settings: Settings) -> None:

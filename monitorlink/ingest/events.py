@@ -6,7 +6,7 @@ announced on Kafka (`MONITORLINK_BATCH_TOPIC`, default `monitorlink.batches.v1`)
 rebuilds only what the batch's source feeds.
 
 The lake is the outbox: `announce` publishes every batch of a source that the lake holds and
-`ops/announced/<source>.txt` does not list yet, and only then lists it. A broker that is down, or a task
+`ops/announced/<source>.jsonl` does not list yet, and only then lists it. A broker that is down, or a task
 that dies between landing and publishing, therefore delays an event but never loses one; `replay`
 re-publishes from the lake when the broker itself lost them (the embedded broker keeps nothing across
 restarts).

@@ -24,11 +24,11 @@ import duckdb
 from monitorlink.core.config import Settings
 from monitorlink.core.contracts import Freshness, period_end
 from monitorlink.core.lake import Lake
-from monitorlink.core.object_store import connect
 from monitorlink.ingest.delivery_log import delivery_log
 from monitorlink.ingest.events import lake_batches
 from monitorlink.ingest.sources import DELIVERY_SOURCES, EVENT_SOURCES
 from monitorlink.ops.alert_store import AlertStore, Condition
+from monitorlink.warehouse.tiers import last_published
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +169,10 @@ def check(settings: Settings, now: datetime | None = None) -> list[dict[str, Any
     """
     store = AlertStore(settings)
     events = store.reconcile(QUALITY_GATE, quality_failures(Lake(settings.lake_root)))
-    if not settings.analysts_warehouse_path.exists():
+    opened = last_published(settings, "analysts")
+    if opened is None:
         return events
-    with connect(
-        str(settings.analysts_warehouse_path), read_only=True, lake=settings.lake_root
-    ) as connection:
+    with opened as connection:
         norm = norm_breaches(connection)
         late = late_sources(connection, now or datetime.now(UTC))
     return events + store.reconcile(NORM_BREACH, norm) + store.reconcile(SOURCE_LATE, late)

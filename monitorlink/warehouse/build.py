@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 import duckdb
 
 from monitorlink.core.config import Settings
-from monitorlink.core.locks import file_lock
+from monitorlink.core.locks import named_lock
 from monitorlink.core.object_store import (
     S3Endpoint,
     connect,
@@ -78,7 +78,8 @@ def build(settings: Settings, select: str | None = None, on_node: OnNode | None 
 
     With `select` (e.g. `source:tmsd+`) only those nodes are rebuilt, into a copy of the current
     restricted warehouse so everything else (and what unit tests read) is already there; without a
-    warehouse yet, the build is full whatever `select` says. One build runs at a time (a file lock), so
+    warehouse yet (or with the DuckLake backend), the build is full whatever `select` says. One build runs
+    at a time (`named_lock`: a file lock, or PostgreSQL's with several machines), so
     two rebuilds never both start from the same copy and publish over each other.
 
     dbt runs in its own process: dbt-duckdb keeps its connection open for the life of the process, and
@@ -89,7 +90,7 @@ def build(settings: Settings, select: str | None = None, on_node: OnNode | None 
         raise BuildError(
             f"nothing to build from: no validated data under {validated} yet; run `make run` first"
         )
-    with file_lock(_build_dir(settings) / "build.lock"):
+    with named_lock(settings, "build"):
         return _build_locked(settings, select, on_node)
 
 
@@ -98,7 +99,8 @@ def _build_locked(settings: Settings, select: str | None, on_node: OnNode | None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     build_file = _build_dir(settings) / f"{settings.warehouse_path.stem}-{stamp}.duckdb"
     base = settings.restricted_warehouse_path
-    selective = select is not None and base.exists()
+    # With DuckLake another machine may have published since this one's restricted file: build whole.
+    selective = select is not None and base.exists() and settings.warehouse_backend == "file"
     if selective:
         shutil.copyfile(base, build_file)
     dbt_dir = settings.home / "dbt"
@@ -417,12 +419,15 @@ def tier_path(settings: Settings, tier: Tier) -> Path:
 
 
 def connect_readonly(settings: Settings, tier: Tier = "published") -> duckdb.DuckDBPyConnection:
-    """The documented way to query the warehouse: read-only, one tier's file (the published one by default).
+    """The documented way to query the warehouse: read-only, one tier's file (the published one by default),
+    or with the DuckLake backend the tier's newest publication.
 
     Unqualified names find the published schema first, so `select * from pub_reentry` works in every
     tier. The analysts' and restricted files are for the region's authorised analysts only and never
     what dashboards or other municipalities read.
     """
+    if settings.warehouse_backend == "ducklake":
+        return ducklake.reader(settings, tier)
     path = tier_path(settings, tier)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist yet: run `make run` first")

@@ -50,6 +50,8 @@ LIVE_SCHEMA = "live"
 READER_ALIAS = "monitorlink"
 #: Publishing order: the most restricted tier first, so the public tier only moves once the others did.
 PUBLISH_ORDER = ("restricted", "analysts", "published")
+#: DuckLake's words for a catalog database without a DuckLake in it (a reader never creates one).
+NO_CATALOG = "creating a new DuckLake is explicitly disabled"
 #: Column types DuckLake cannot store; published as their text.
 _UNSTORABLE = re.compile(r"\b(?:UNION\(|BIT\b|BIGNUM\b|VARINT\b)")
 #: An ENUM type as DuckDB spells it in `duckdb_columns()`: ENUM('a', 'it''s', …).
@@ -178,6 +180,20 @@ def reader(
         connection.close()
         raise
     return connection
+
+
+def published_reader(settings: Settings, tier: str) -> duckdb.DuckDBPyConnection | None:
+    """A reader of the tier's newest publication, or None where there is none to read: this machine
+    has no DSN for the tier, or nothing was published yet. Any other failure (a wrong password, an
+    unreachable server) raises, so a misconfigured host is never mistaken for an empty warehouse."""
+    if _tier(tier) not in settings.ducklake_dsns:
+        return None
+    try:
+        return reader(settings, tier)
+    except DuckLakeError as error:
+        if NO_CATALOG in str(error):
+            return None
+        raise
 
 
 def _search_published_first(connection: duckdb.DuckDBPyConnection) -> None:

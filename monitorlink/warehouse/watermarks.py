@@ -9,17 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from monitorlink.core.config import Settings
-from monitorlink.core.object_store import connect
 from monitorlink.warehouse.disclosure import PUBLISHED_SCHEMA
+from monitorlink.warehouse.tiers import last_published
 
 
 def warehouse_watermarks(settings: Settings) -> dict[str, datetime]:
     """Per source, the newest landing the restricted warehouse was built from (empty: no warehouse)."""
-    if not settings.restricted_warehouse_path.exists():
+    opened = last_published(settings, "restricted")
+    if opened is None:
         return {}
-    with connect(
-        str(settings.restricted_warehouse_path), read_only=True, lake=settings.lake_root
-    ) as connection:
+    with opened as connection:
         query = f"select source, last_landed_at from {PUBLISHED_SCHEMA}.fct_source_freshness"
         rows = connection.execute(query).fetchall()
     return {

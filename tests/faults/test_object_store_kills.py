@@ -328,6 +328,7 @@ def environment(server: S3Server, home: Path, lake_uri: str) -> dict[str, str]:
         | {
             "MONITORLINK_HOME": str(home),
             "MONITORLINK_LAKE_URI": lake_uri,
+            "MONITORLINK_LOCK_DSN": "local",  # one machine lands here
             "MONITORLINK_DEV_MODE": "1",  # simulated data: the public development key is the right one
             "MONITORLINK_BROKER_PORT": str(free_port()),  # `land` announces on an embedded broker of its own
         }

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,9 @@ import yaml
 
 from monitorlink.cli.main import main
 from monitorlink.core.config import PROJECT_ROOT, TIERS, Settings, load_settings
+from monitorlink.core.journal import Journal
 from monitorlink.core.lake import Lake
+from monitorlink.core.object_store import S3Endpoint, lake_location
 from monitorlink.dashboards import access as dashboard_access
 from monitorlink.dashboards import assets as dashboards
 from monitorlink.dashboards import superset_service
@@ -205,12 +208,16 @@ def test_the_run_published_each_tier_once(platform: Platform) -> None:
         assert any(key.endswith(".parquet") for key in platform.store.keys(f"{data}/{tier}/")), tier
 
 
-def test_superset_serves_the_dashboards_from_the_published_ducklake(platform: Platform) -> None:
-    """Superset on a dashboard host: its metadata on PostgreSQL, only the published tier's DSN, with the
-    read-only role. Its chart queries (through the imported bundle) answer what the DuckLake answers to
-    the same SQL, and the bundle it imported is in PostgreSQL."""
+def test_superset_serves_the_dashboards_from_the_published_ducklake(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """Superset on a dashboard host of its own (an empty home: no warehouse files, no lake), with its
+    metadata on PostgreSQL and only the published tier's DSN, a read-only role. Its chart queries
+    (through the imported bundle) answer what the DuckLake answers to the same SQL, and the bundle it
+    imported is in PostgreSQL."""
     database = platform.superset_metadata
     host = {
+        "MONITORLINK_HOME": str(tmp_path / "dashboard-host"),
         "MONITORLINK_SUPERSET_METADATA_URI": platform.server.sqlalchemy_uri(
             database, database, "superset-password"
         ),
@@ -251,3 +258,21 @@ def _grouped(connection: Any, query: str, columns: list[str]) -> list[tuple[Any,
     grouped = ", ".join(f'"{c}"' for c in columns)
     rows = connection.sql(f"select {grouped}, count(*) from ({query}) group by all").fetchall()
     return sorted(map(tuple, rows), key=repr)
+
+
+def test_a_log_copied_whole_onto_object_storage_is_read_first_and_rewritten_in_place(
+    object_store: S3Server,  # noqa: F811
+) -> None:
+    """`aws s3 sync var/lake s3://…` copies `deliveries.jsonl` as one object: the journal reads it as
+    its oldest records, so a migrated lake is not taken for an empty one (and rolled back)."""
+    prefix = f"migrated-{uuid.uuid4().hex[:8]}"
+    copied = [{"batch_id": "b1", "outcome": "validated"}, {"batch_id": "b2", "outcome": "quarantined"}]
+    body = "".join(json.dumps(record) + "\n" for record in copied).encode()
+    object_store.client().put_object(Bucket=object_store.bucket, Key=f"{prefix}/deliveries.jsonl", Body=body)
+    with environment(object_store.environment()):
+        root = lake_location(f"s3://{object_store.bucket}/{prefix}", S3Endpoint.from_environment())
+        journal = Journal(root / "deliveries.jsonl")
+        journal.append([{"batch_id": "b3", "outcome": "validated"}])
+        assert [r["batch_id"] for r in journal.records()] == ["b1", "b2", "b3"]
+        journal.rewrite(lambda r: r | {"outcome": "validated"} if r["batch_id"] == "b2" else r)
+        assert [r["outcome"] for r in journal.records()] == ["validated"] * 3
