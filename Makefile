@@ -95,6 +95,7 @@ bench: install ## benchmarks as ratios against baselines of the same run → doc
 	$(BIN)/python bench/publish_tiers.py
 	$(BIN)/python bench/dashboards.py
 	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/object_store.py
 	$(BIN)/python bench/report.py
 
 clean: ## remove the local data (var/) — the lake, warehouse and service state

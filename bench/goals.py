@@ -168,6 +168,14 @@ GOALS = (
         "≤ 25%",
         _share_at_most(0.25),
     ),
+    Goal(
+        "landing into a lake on object storage",
+        "object_store",
+        _labelled("s3", "local lake"),
+        "the same landing into a local lake folder",
+        "its cost on moto, a local stand-in (no goal)",
+        lambda _, picked: (f"time ratio {picked[0]['ratio']['median']:.2f}", None),
+    ),
 )
 
 

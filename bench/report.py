@@ -30,6 +30,7 @@ BENCHMARKS = (
     "publish_tiers",
     "dashboards",
     "cli_startup",
+    "object_store",
 )
 HOW_TO_READ = (
     "**How to read a ratio.** Every figure is *measured time ÷ baseline time* for the same work, measured "
