@@ -65,24 +65,30 @@ class S3Endpoint:
             options["token"] = self.token
         return options
 
+    def own_endpoint(self) -> tuple[str, bool] | None:
+        """DuckDB's view of the endpoint: its host:port and whether it speaks TLS; None for AWS itself.
+        DuckDB reaches an own endpoint (MinIO, moto) in path style, AWS in virtual-host style."""
+        if not self.url:
+            return None
+        parsed = urlparse(self.url)
+        return parsed.netloc, parsed.scheme == "https"
+
     def duckdb_secret_sql(self) -> str:
         """`CREATE SECRET` for DuckDB's httpfs, in path style when an endpoint is given (MinIO, moto)."""
-        parts = ["TYPE s3", f"REGION {_quote(self.region)}"]
+        parts = ["TYPE s3", f"REGION {sql_literal(self.region)}"]
         if self.key_id and self.secret:
-            parts += [f"KEY_ID {_quote(self.key_id)}", f"SECRET {_quote(self.secret)}"]
+            parts += [f"KEY_ID {sql_literal(self.key_id)}", f"SECRET {sql_literal(self.secret)}"]
         if self.token:
-            parts.append(f"SESSION_TOKEN {_quote(self.token)}")
-        if self.url:
-            parsed = urlparse(self.url)
-            parts += [
-                f"ENDPOINT {_quote(parsed.netloc)}",
-                "URL_STYLE 'path'",
-                f"USE_SSL {'true' if parsed.scheme == 'https' else 'false'}",
-            ]
+            parts.append(f"SESSION_TOKEN {sql_literal(self.token)}")
+        endpoint = self.own_endpoint()
+        if endpoint:
+            host, tls = endpoint
+            parts += [f"ENDPOINT {sql_literal(host)}", "URL_STYLE 'path'", f"USE_SSL {str(tls).lower()}"]
         return f"CREATE OR REPLACE SECRET monitorlink_s3 ({', '.join(parts)})"
 
 
-def _quote(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """`text` as a SQL string literal (single quotes doubled), for statements that take no parameters."""
     return "'" + text.replace("'", "''") + "'"
 
 

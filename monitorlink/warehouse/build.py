@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlparse
 
 import duckdb
 
@@ -35,6 +34,7 @@ from monitorlink.core.object_store import (
     extension_directory,
     fsync_directory,
     is_object_store,
+    sql_literal,
 )
 from monitorlink.ingest.sources import SOURCES
 from monitorlink.warehouse import disclosure, ducklake
@@ -220,14 +220,15 @@ def run_dbt(
 def dbt_s3_environment(endpoint: S3Endpoint) -> dict[str, str]:
     """The variables `dbt/profiles.yml`'s `object_store` target builds its S3 secret from: without an
     endpoint, AWS itself (virtual-host style, TLS); with one (MinIO, moto), that host in path style."""
-    if endpoint.url is None:
+    own = endpoint.own_endpoint()
+    if own is None:
         return {"MONITORLINK_S3_REGION": endpoint.region}
-    parsed = urlparse(endpoint.url)
+    host, tls = own
     return {
         "MONITORLINK_S3_REGION": endpoint.region,
-        "MONITORLINK_S3_ENDPOINT": parsed.netloc,
+        "MONITORLINK_S3_ENDPOINT": host,
         "MONITORLINK_S3_URL_STYLE": "path",
-        "MONITORLINK_S3_USE_SSL": "true" if parsed.scheme == "https" else "false",
+        "MONITORLINK_S3_USE_SSL": str(tls).lower(),
     }
 
 
@@ -381,16 +382,12 @@ def _comment(
 ) -> None:
     """Carry dbt's descriptions into the file, so an analyst's SQL client shows what a table holds."""
     if description:
-        connection.execute(f"comment on {kind} {qualified} is {_literal(description)}")
+        connection.execute(f"comment on {kind} {qualified} is {sql_literal(description)}")
     info = connection.execute(f"select name from pragma_table_info('{qualified}')").fetchall()
     present = {name for (name,) in info}
     for column, text in columns.items():
         if text and column in present:
-            connection.execute(f'comment on column {qualified}."{column}" is {_literal(text)}')
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+            connection.execute(f'comment on column {qualified}."{column}" is {sql_literal(text)}')
 
 
 def _checkpoint(build_file: Path) -> None:

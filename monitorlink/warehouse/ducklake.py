@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from monitorlink.core.config import DUCKLAKE_DSN_VARIABLES, TIERS, ConfigError, Settings
-from monitorlink.core.object_store import connect
+from monitorlink.core.object_store import connect, sql_literal
 from monitorlink.warehouse.disclosure import PUBLISHED_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -132,9 +132,9 @@ def attach_sql(
     """
     if at is not None and not read_only:
         raise ValueError("a DuckLake can only be written at its newest snapshot (at=None)")
-    options = [] if read_only else [f"DATA_PATH {_literal(data_path(settings, tier))}"]
+    options = [] if read_only else [f"DATA_PATH {sql_literal(data_path(settings, tier))}"]
     options += [*_snapshot_option(at), *(["READ_ONLY"] if read_only else [])]
-    location = _literal(f"ducklake:postgres:{dsn or catalog_dsn(settings, tier)}")
+    location = sql_literal(f"ducklake:postgres:{dsn or catalog_dsn(settings, tier)}")
     suffix = f" ({', '.join(options)})" if options else ""
     return f"ATTACH {location} AS {_identifier(alias)}{suffix}"
 
@@ -145,7 +145,7 @@ def _snapshot_option(at: datetime | int | None) -> list[str]:
         return []
     if isinstance(at, datetime):
         moment = at if at.tzinfo else at.replace(tzinfo=UTC)
-        return [f"SNAPSHOT_TIME {_literal(moment.isoformat())}"]
+        return [f"SNAPSHOT_TIME {sql_literal(moment.isoformat())}"]
     if isinstance(at, bool) or not isinstance(at, int) or at < 0:
         raise ValueError(f"at must be a snapshot id (a whole number ≥ 0) or a datetime, not {at!r}")
     return [f"SNAPSHOT_VERSION {at}"]
@@ -207,7 +207,7 @@ def _search_published_first(connection: duckdb.DuckDBPyConnection) -> None:
     }
     path = [schema for schema in (PUBLISHED_SCHEMA, "main") if schema in present]
     if path:
-        connection.execute(f"SET search_path = {_literal(','.join(path))}")
+        connection.execute(f"SET search_path = {sql_literal(','.join(path))}")
 
 
 # --------------------------------------------------------------------------------------------- publishing
@@ -234,7 +234,7 @@ def _publish_tier(settings: Settings, tier: str, tier_file: Path, stamp: str) ->
     if not tier_file.is_file():
         raise DuckLakeError(f"{tier}: no tier file at {tier_file}")
     with session(settings) as connection, _errors(tier):
-        connection.execute(f"ATTACH {_literal(str(tier_file))} AS source (READ_ONLY)")
+        connection.execute(f"ATTACH {sql_literal(str(tier_file))} AS source (READ_ONLY)")
         connection.execute(attach_sql(settings, tier, "lake", read_only=False))
         relations, skipped = _publishable(connection, "source")
         info = {"tier": tier, "source": tier_file.name, "relations": len(relations), "skipped": skipped}
@@ -386,12 +386,12 @@ def _comment(connection: duckdb.DuckDBPyConnection, relation: _Relation, target:
     """Carry the dbt descriptions (comments in the tier file) into the lake, for SQL clients."""
     kind = relation.stored_as.upper()
     if relation.comment:
-        connection.execute(f"COMMENT ON {kind} {target} IS {_literal(relation.comment)}")
+        connection.execute(f"COMMENT ON {kind} {target} IS {sql_literal(relation.comment)}")
     if kind == "VIEW":
         return  # DuckLake keeps no column comments on views ("it is not a table")
     for column, _, comment in relation.columns:
         if comment:
-            connection.execute(f"COMMENT ON COLUMN {target}.{_identifier(column)} IS {_literal(comment)}")
+            connection.execute(f"COMMENT ON COLUMN {target}.{_identifier(column)} IS {sql_literal(comment)}")
 
 
 # --------------------------------------------------------------------------------------------- history
@@ -474,7 +474,3 @@ def _qualified(*parts: str) -> str:
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
